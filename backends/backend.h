@@ -1,0 +1,182 @@
+#pragma once
+// The kernel interface every device implements (backends/cpu, backends/cuda).
+//
+// Contract for every slot:
+// - Outputs are allocated by the caller (ops/) with the right shape, dtype and device;
+//   kernels only write into them. Outputs are contiguous unless the slot says so.
+// - Inputs may be strided views (transposed, sliced, broadcast with stride 0); a kernel
+//   that needs contiguous memory makes its own copy.
+// - Unless a slot says otherwise, all tensors are on the backend's device and share one
+//   dtype; ops/ promotes and converts before calling.
+// - Kernels may run asynchronously on the device's current stream. Only the slots that
+//   return a host value (all_finite) synchronize. Errors are descent::Error.
+#include <cstdint>
+
+#include "core/random.h"
+#include "core/storage.h"
+#include "core/tensor.h"
+
+namespace descent {
+
+// ---- elementwise ---------------------------------------------------------------
+enum class UnaryOp : uint8_t {
+  Neg, Exp, Log, Log1p, Sqrt, Rsqrt, Abs, Sign, Reciprocal, Square,
+  Relu, Sigmoid, Tanh,
+  Gelu,       // exact: x·Φ(x)
+  GeluTanh,   // tanh approximation
+  Silu,
+  Softplus,   // log(1 + exp(beta·x)) / beta, linear above `threshold`
+  LeakyRelu,  // alpha = negative slope
+  Elu,        // alpha
+  PowScalar,  // x ** alpha
+  Clamp,      // into [alpha, beta]
+  IsFinite,   // out dtype Bool
+  LogicalNot, // out dtype Bool
+};
+
+struct UnaryParams {
+  double alpha = 0;
+  double beta = 0;
+};
+
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Minimum, Maximum,
+  Eq, Ne, Lt, Le, Gt, Ge,  // out dtype Bool
+  LogicalAnd, LogicalOr,   // out dtype Bool
+  // Fused backward kernels: (a, b) = (grad, saved) → grad_in.
+  ReluBackward,     // b = x: grad where x > 0
+  SigmoidBackward,  // b = y: grad·y·(1-y)
+  TanhBackward,     // b = y: grad·(1-y²)
+};
+
+// ---- reductions ------------------------------------------------------------------
+enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin, All, Any };
+
+// Reduces `x` over the dims whose bit is set in `dims` into `out`, which has x's
+// shape with those dims set to 1. ArgMax/ArgMin write i64 (index along the single
+// reduced dim, or into the flattened tensor when all dims reduce); All/Any write Bool;
+// the others write x's dtype. Sums accumulate in at least f32.
+struct ReduceArgs {
+  ReduceOp op;
+  Tensor x;
+  uint32_t dims = 0;
+  Tensor out;
+};
+
+// ---- linear algebra -----------------------------------------------------------------
+// out (..., M, N) = a (..., M, K) · b (..., K, N) [+ bias (N)]. Batch dims of a and b
+// equal out's or are 1 (broadcast). a and b may be transposed views. f32, bf16 (f32
+// accumulation) and f64.
+struct MatmulArgs {
+  Tensor a, b;
+  Tensor bias;  // optional, added to every row
+  Tensor out;
+};
+
+// ---- softmax -------------------------------------------------------------------
+struct SoftmaxArgs {
+  Tensor x;
+  int dim = -1;
+  bool log = false;  // log_softmax
+  Tensor out;
+};
+struct SoftmaxBackwardArgs {
+  Tensor y;     // the forward's output
+  Tensor grad;  // gradient of y
+  int dim = -1;
+  bool log = false;
+  Tensor grad_in;
+};
+
+// ---- indexing ---------------------------------------------------------------------
+// out = x.index_select(dim, index): index is 1-D i64; out's `dim` has index.numel().
+// Out-of-range indices throw.
+struct IndexSelectArgs {
+  Tensor x;
+  int dim = 0;
+  Tensor index;
+  Tensor out;
+};
+// out.index_add_(dim, index, src): out[..., index[i], ...] += src[..., i, ...] (in place).
+struct IndexAddArgs {
+  Tensor out;
+  int dim = 0;
+  Tensor index;
+  Tensor src;
+};
+// out = x.gather(dim, index): index is i64 of out's shape.
+struct GatherArgs {
+  Tensor x;
+  int dim = 0;
+  Tensor index;
+  Tensor out;
+};
+// out.scatter_add_(dim, index, src): out[index[i][j]][j] += src[i][j] (dim 0), in place.
+struct ScatterAddArgs {
+  Tensor out;
+  int dim = 0;
+  Tensor index;
+  Tensor src;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  // ---- memory and execution ----
+  // The allocator storages of this device come from.
+  virtual Allocator& allocator() = 0;
+  // Waits for all queued work of this device.
+  virtual void synchronize() = 0;
+
+  // ---- data movement ----
+  // dst = src, converting dtype; src broadcasts to dst's shape; dst may be strided.
+  // Either tensor may live on another device (host↔device transfers).
+  virtual void copy(const Tensor& src, const Tensor& dst) = 0;
+  // Sets every element of dst (may be strided) to value, converted to its dtype.
+  virtual void fill(const Tensor& dst, double value) = 0;
+  // out[i] = start + i·step (contiguous, any non-bool dtype).
+  virtual void arange(const Tensor& out, double start, double step) = 0;
+
+  // ---- elementwise ----
+  // out = op(x); out has x's shape; x's dtype unless the op says Bool.
+  virtual void unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) = 0;
+  // out = op(a, b); a and b have out's shape (broadcast views) and one dtype.
+  virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
+  // out = cond ? a : b; cond is Bool; all have out's shape (broadcast views).
+  virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b,
+                     const Tensor& out) = 0;
+
+  // ---- reductions, linear algebra, softmax ----
+  virtual void reduce(const ReduceArgs& args) = 0;
+  virtual void matmul(const MatmulArgs& args) = 0;
+  virtual void softmax(const SoftmaxArgs& args) = 0;
+  virtual void softmax_backward(const SoftmaxBackwardArgs& args) = 0;
+
+  // ---- indexing ----
+  virtual void index_select(const IndexSelectArgs& args) = 0;
+  virtual void index_add(const IndexAddArgs& args) = 0;
+  virtual void gather(const GatherArgs& args) = 0;
+  virtual void scatter_add(const ScatterAddArgs& args) = 0;
+
+  // ---- random (counter-based: the same generator state gives the same numbers) ----
+  // out ~ U[lo, hi) / N(mean, std²) elementwise (contiguous). Advances gen. uniform on
+  // an integer dtype draws integers uniformly from [lo, hi).
+  virtual void uniform(const Tensor& out, double lo, double hi, Generator& gen) = 0;
+  virtual void normal(const Tensor& out, double mean, double std, Generator& gen) = 0;
+
+  // ---- checks ----
+  // True when no element is NaN or ±Inf. Synchronizes.
+  virtual bool all_finite(const Tensor& x) = 0;
+};
+
+// The backend for a device. Throws "descent was built without CUDA" for CUDA in a
+// CPU-only build, and a clear error when no GPU is present.
+Backend& backend_for(Device device);
+inline Backend& backend_for(const Tensor& t) { return backend_for(t.device()); }
+
+// True when this build has the CUDA backend and a GPU is usable.
+bool cuda_available();
+
+}  // namespace descent

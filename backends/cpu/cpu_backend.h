@@ -1,0 +1,51 @@
+#pragma once
+// The CPU backend: oneDNN primitives for matmul (and, in nn/, batch norm and LSTM),
+// OpenMP-parallel strided loops for everything else. Each family lives in its own
+// file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
+// random.cpp.
+#include "backends/backend.h"
+
+namespace descent::cpu {
+
+class CpuAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes) override;
+  void deallocate(void* p, size_t nbytes) override;
+};
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device::CPU; }
+  Allocator& allocator() override { return alloc_; }
+  void synchronize() override {}
+
+  void copy(const Tensor& src, const Tensor& dst) override;
+  void fill(const Tensor& dst, double value) override;
+  void arange(const Tensor& out, double start, double step) override;
+
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) override;
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) override;
+
+  void reduce(const ReduceArgs& args) override;
+  void matmul(const MatmulArgs& args) override;
+  void softmax(const SoftmaxArgs& args) override;
+  void softmax_backward(const SoftmaxBackwardArgs& args) override;
+
+  void index_select(const IndexSelectArgs& args) override;
+  void index_add(const IndexAddArgs& args) override;
+  void gather(const GatherArgs& args) override;
+  void scatter_add(const ScatterAddArgs& args) override;
+
+  void uniform(const Tensor& out, double lo, double hi, Generator& gen) override;
+  void normal(const Tensor& out, double mean, double std, Generator& gen) override;
+
+  bool all_finite(const Tensor& x) override;
+
+ private:
+  CpuAllocator alloc_;
+};
+
+CpuBackend& cpu_backend();
+
+}  // namespace descent::cpu

@@ -1,0 +1,234 @@
+// Elementwise kernels: unary, binary (broadcast views) and where. Values of 16-bit
+// float types are computed in f32.
+#include <cmath>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/loops.h"
+
+namespace descent::cpu {
+
+namespace {
+
+// out = f(x) with a contiguous fast path the compiler can vectorize.
+template <class In, class Out, class F>
+void unary_loop(const Tensor& x, const Tensor& out, F f) {
+  for_each<2>(out.shape(), {&out, &x}, [&f](auto p, auto s, int64_t n) {
+    if (s[0] == sizeof(Out) && s[1] == sizeof(In)) {
+      Out* o = reinterpret_cast<Out*>(p[0]);
+      const In* a = reinterpret_cast<const In*>(p[1]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Out(f(compute_t<In>(a[i])));
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        at<Out>(p[0], i, s[0]) = Out(f(compute_t<In>(at<In>(p[1], i, s[1]))));
+      }
+    }
+  });
+}
+
+template <class In, class Out, class F>
+void binary_loop(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
+  using C = compute_t<In>;
+  for_each<3>(out.shape(), {&out, &a, &b}, [&f](auto p, auto s, int64_t n) {
+    Out* o = reinterpret_cast<Out*>(p[0]);
+    const In* x = reinterpret_cast<const In*>(p[1]);
+    const In* y = reinterpret_cast<const In*>(p[2]);
+    if (s[0] == sizeof(Out) && s[1] == sizeof(In) && s[2] == sizeof(In)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = Out(f(C(x[i]), C(y[i])));
+    } else if (s[0] == sizeof(Out) && s[1] == sizeof(In) && s[2] == 0) {
+      const C yv = C(y[0]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Out(f(C(x[i]), yv));
+    } else if (s[0] == sizeof(Out) && s[1] == 0 && s[2] == sizeof(In)) {
+      const C xv = C(x[0]);
+      for (int64_t i = 0; i < n; ++i) o[i] = Out(f(xv, C(y[i])));
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        at<Out>(p[0], i, s[0]) = Out(f(C(at<In>(p[1], i, s[1])), C(at<In>(p[2], i, s[2]))));
+      }
+    }
+  });
+}
+
+template <class C>
+C gelu_tanh(C x) {
+  const C k = C(0.7978845608028654);  // sqrt(2/pi)
+  return C(0.5) * x * (C(1) + std::tanh(k * (x + C(0.044715) * x * x * x)));
+}
+
+template <class T>
+void unary_typed(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
+  using C = compute_t<T>;
+  const C alpha = C(p.alpha), beta = C(p.beta);
+  switch (op) {
+    case UnaryOp::Neg: return unary_loop<T, T>(x, out, [](C v) { return -v; });
+    case UnaryOp::Exp: return unary_loop<T, T>(x, out, [](C v) { return std::exp(v); });
+    case UnaryOp::Log: return unary_loop<T, T>(x, out, [](C v) { return std::log(v); });
+    case UnaryOp::Log1p: return unary_loop<T, T>(x, out, [](C v) { return std::log1p(v); });
+    case UnaryOp::Sqrt: return unary_loop<T, T>(x, out, [](C v) { return std::sqrt(v); });
+    case UnaryOp::Rsqrt: return unary_loop<T, T>(x, out, [](C v) { return C(1) / std::sqrt(v); });
+    case UnaryOp::Abs: return unary_loop<T, T>(x, out, [](C v) { return std::abs(v); });
+    case UnaryOp::Sign:
+      return unary_loop<T, T>(x, out, [](C v) { return C((v > C(0)) - (v < C(0))); });
+    case UnaryOp::Reciprocal: return unary_loop<T, T>(x, out, [](C v) { return C(1) / v; });
+    case UnaryOp::Square: return unary_loop<T, T>(x, out, [](C v) { return v * v; });
+    case UnaryOp::Relu: return unary_loop<T, T>(x, out, [](C v) { return v > C(0) ? v : C(0); });
+    case UnaryOp::Sigmoid:
+      return unary_loop<T, T>(x, out, [](C v) { return C(1) / (C(1) + std::exp(-v)); });
+    case UnaryOp::Tanh: return unary_loop<T, T>(x, out, [](C v) { return std::tanh(v); });
+    case UnaryOp::Gelu:
+      return unary_loop<T, T>(
+          x, out, [](C v) { return C(0.5) * v * (C(1) + std::erf(v * C(0.7071067811865476))); });
+    case UnaryOp::GeluTanh: return unary_loop<T, T>(x, out, [](C v) { return gelu_tanh(v); });
+    case UnaryOp::Silu:
+      return unary_loop<T, T>(x, out, [](C v) { return v / (C(1) + std::exp(-v)); });
+    case UnaryOp::Softplus:
+      // alpha = beta (PyTorch's name), beta = threshold
+      return unary_loop<T, T>(x, out, [alpha, beta](C v) {
+        return alpha * v > beta ? v : std::log1p(std::exp(alpha * v)) / alpha;
+      });
+    case UnaryOp::LeakyRelu:
+      return unary_loop<T, T>(x, out, [alpha](C v) { return v > C(0) ? v : alpha * v; });
+    case UnaryOp::Elu:
+      return unary_loop<T, T>(x, out,
+                              [alpha](C v) { return v > C(0) ? v : alpha * std::expm1(v); });
+    case UnaryOp::PowScalar:
+      if (alpha == C(2)) return unary_loop<T, T>(x, out, [](C v) { return v * v; });
+      return unary_loop<T, T>(x, out, [alpha](C v) { return std::pow(v, alpha); });
+    case UnaryOp::Clamp:
+      return unary_loop<T, T>(x, out, [alpha, beta](C v) {
+        return std::isnan(double(v)) ? v : std::min(std::max(v, alpha), beta);
+      });
+    case UnaryOp::IsFinite:
+      return unary_loop<T, bool>(x, out, [](C v) { return std::isfinite(double(v)); });
+    case UnaryOp::LogicalNot: return unary_loop<T, bool>(x, out, [](C v) { return v == C(0); });
+  }
+}
+
+// Integer and bool tensors support the ops that make sense for them.
+template <class T>
+void unary_integral(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
+  using C = compute_t<T>;
+  switch (op) {
+    case UnaryOp::Neg: return unary_loop<T, T>(x, out, [](C v) { return C(-v); });
+    case UnaryOp::Abs: return unary_loop<T, T>(x, out, [](C v) { return v < 0 ? C(-v) : v; });
+    case UnaryOp::Sign: return unary_loop<T, T>(x, out, [](C v) { return C((v > 0) - (v < 0)); });
+    case UnaryOp::Square: return unary_loop<T, T>(x, out, [](C v) { return C(v * v); });
+    case UnaryOp::Relu: return unary_loop<T, T>(x, out, [](C v) { return v > 0 ? v : C(0); });
+    case UnaryOp::Clamp: {
+      const C lo = C(std::ceil(p.alpha)), hi = C(std::floor(p.beta));
+      return unary_loop<T, T>(x, out, [lo, hi](C v) { return std::min(std::max(v, lo), hi); });
+    }
+    case UnaryOp::IsFinite: return unary_loop<T, bool>(x, out, [](C) { return true; });
+    case UnaryOp::LogicalNot: return unary_loop<T, bool>(x, out, [](C v) { return v == C(0); });
+    default:
+      fail("unary", fmt::format("op {} is not defined for dtype {}", int(op), x.dtype()));
+  }
+}
+
+template <class T>
+void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  using C = compute_t<T>;
+  switch (op) {
+    case BinaryOp::Add: return binary_loop<T, T>(a, b, out, [](C x, C y) { return x + y; });
+    case BinaryOp::Sub: return binary_loop<T, T>(a, b, out, [](C x, C y) { return x - y; });
+    case BinaryOp::Mul: return binary_loop<T, T>(a, b, out, [](C x, C y) { return x * y; });
+    case BinaryOp::Div:
+      if constexpr (std::is_integral_v<C>) {
+        // Integer division truncates; division by zero is an error, not UB.
+        bool zero = false;
+        binary_loop<T, T>(a, b, out, [&zero](C x, C y) {
+          if (y == 0) {
+            zero = true;
+            return C(0);
+          }
+          return C(x / y);
+        });
+        check(!zero, "div", "integer division by zero");
+        return;
+      } else {
+        return binary_loop<T, T>(a, b, out, [](C x, C y) { return x / y; });
+      }
+    case BinaryOp::Pow:
+      return binary_loop<T, T>(a, b, out, [](C x, C y) { return C(std::pow(x, y)); });
+    case BinaryOp::Minimum:
+      return binary_loop<T, T>(a, b, out, [](C x, C y) {
+        if constexpr (std::is_floating_point_v<C>) {
+          if (std::isnan(x) || std::isnan(y)) return x + y;  // NaN propagates
+        }
+        return std::min(x, y);
+      });
+    case BinaryOp::Maximum:
+      return binary_loop<T, T>(a, b, out, [](C x, C y) {
+        if constexpr (std::is_floating_point_v<C>) {
+          if (std::isnan(x) || std::isnan(y)) return x + y;
+        }
+        return std::max(x, y);
+      });
+    case BinaryOp::Eq: return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x == y; });
+    case BinaryOp::Ne: return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x != y; });
+    case BinaryOp::Lt: return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x < y; });
+    case BinaryOp::Le: return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x <= y; });
+    case BinaryOp::Gt: return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x > y; });
+    case BinaryOp::Ge: return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x >= y; });
+    case BinaryOp::LogicalAnd:
+      return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x != C(0) && y != C(0); });
+    case BinaryOp::LogicalOr:
+      return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x != C(0) || y != C(0); });
+    case BinaryOp::ReluBackward:
+      return binary_loop<T, T>(a, b, out, [](C g, C x) { return x > C(0) ? g : C(0); });
+    case BinaryOp::SigmoidBackward:
+      return binary_loop<T, T>(a, b, out, [](C g, C y) { return C(g * y * (C(1) - y)); });
+    case BinaryOp::TanhBackward:
+      return binary_loop<T, T>(a, b, out, [](C g, C y) { return C(g * (C(1) - y * y)); });
+  }
+}
+
+}  // namespace
+
+void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if constexpr (std::is_floating_point_v<compute_t<T>>) {
+      unary_typed<T>(op, x, out, p);
+    } else {
+      unary_integral<T>(op, x, out, p);
+    }
+  });
+}
+
+void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  visit_dtype(a.dtype(), [&]<class T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      // Bool arithmetic goes through i32-free logic: only logical/compare ops make sense.
+      switch (op) {
+        case BinaryOp::Add:
+        case BinaryOp::Maximum:
+        case BinaryOp::LogicalOr:
+          return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x || y; });
+        case BinaryOp::Mul:
+        case BinaryOp::Minimum:
+        case BinaryOp::LogicalAnd:
+          return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x && y; });
+        case BinaryOp::Eq:
+          return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x == y; });
+        case BinaryOp::Ne:
+          return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x != y; });
+        default:
+          fail("binary", fmt::format("op {} is not defined for bool tensors", int(op)));
+      }
+    } else {
+      binary_typed<T>(op, a, b, out);
+    }
+  });
+}
+
+void CpuBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  visit_dtype(out.dtype(), [&]<class T>() {
+    for_each<4>(out.shape(), {&out, &cond, &a, &b}, [](auto p, auto s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) {
+        at<T>(p[0], i, s[0]) =
+            at<bool>(p[1], i, s[1]) ? at<T>(p[2], i, s[2]) : at<T>(p[3], i, s[3]);
+      }
+    });
+  });
+}
+
+}  // namespace descent::cpu

@@ -1,0 +1,125 @@
+#pragma once
+// Strided N-operand loops for CPU kernels. Operand 0 is the output. The loop drops
+// size-1 dims, merges dims that are contiguous for every operand, and hands the
+// kernel runs along the innermost dim with per-operand byte strides, so a kernel can
+// take a vectorizable fast path when every stride equals the element size (or 0 for a
+// broadcast scalar). Above kParallelThreshold elements the range is split among the
+// OpenMP threads; results do not depend on the thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace descent::cpu {
+
+inline constexpr int64_t kParallelThreshold = 32768;
+
+template <int N>
+struct LoopGeometry {
+  int ndim = 0;
+  int64_t shape[kMaxDims] = {};
+  int64_t strides[N][kMaxDims] = {};  // bytes
+};
+
+template <int N>
+LoopGeometry<N> make_geometry(const Shape& shape, const std::array<const Tensor*, N>& ops) {
+  LoopGeometry<N> g;
+  for (int d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    g.shape[g.ndim] = shape[d];
+    for (int k = 0; k < N; ++k) {
+      // Operands broadcast to `shape` may have fewer dims (aligned right) or size 1.
+      const Tensor& t = *ops[k];
+      const int td = d - (shape.size() - t.dim());
+      int64_t s = (td >= 0 && t.shape()[td] != 1) ? t.strides()[td] : 0;
+      g.strides[k][g.ndim] = s * int64_t(t.element_size());
+    }
+    ++g.ndim;
+  }
+  // Merge dim d into d+1 when contiguous for all operands.
+  int out = g.ndim == 0 ? 0 : 1;
+  for (int d = 1; d < g.ndim; ++d) {
+    bool merge = true;
+    for (int k = 0; k < N; ++k) {
+      if (g.strides[k][out - 1] != g.strides[k][d] * g.shape[d]) merge = false;
+    }
+    if (merge) {
+      g.shape[out - 1] *= g.shape[d];
+      for (int k = 0; k < N; ++k) g.strides[k][out - 1] = g.strides[k][d];
+    } else {
+      g.shape[out] = g.shape[d];
+      for (int k = 0; k < N; ++k) g.strides[k][out] = g.strides[k][d];
+      ++out;
+    }
+  }
+  g.ndim = out;
+  return g;
+}
+
+// inner(std::array<char*, N> ptrs, std::array<int64_t, N> byte_strides, int64_t n)
+template <int N, class Inner>
+void run_range(const LoopGeometry<N>& g, std::array<char*, N> base, int64_t begin, int64_t end,
+               Inner& inner) {
+  if (g.ndim == 0) {
+    if (begin < end) inner(base, std::array<int64_t, N>{}, int64_t(1));
+    return;
+  }
+  const int last = g.ndim - 1;
+  int64_t idx[kMaxDims];
+  int64_t rem = begin;
+  for (int d = last; d >= 0; --d) {
+    idx[d] = rem % g.shape[d];
+    rem /= g.shape[d];
+  }
+  std::array<char*, N> p = base;
+  std::array<int64_t, N> is;
+  for (int k = 0; k < N; ++k) {
+    for (int d = 0; d <= last; ++d) p[k] += idx[d] * g.strides[k][d];
+    is[k] = g.strides[k][last];
+  }
+  int64_t i = begin;
+  while (i < end) {
+    const int64_t n = std::min(g.shape[last] - idx[last], end - i);
+    inner(p, is, n);
+    i += n;
+    idx[last] += n;
+    for (int k = 0; k < N; ++k) p[k] += n * is[k];
+    for (int d = last; d > 0 && idx[d] == g.shape[d]; --d) {
+      idx[d] = 0;
+      ++idx[d - 1];
+      for (int k = 0; k < N; ++k) p[k] += g.strides[k][d - 1] - g.shape[d] * g.strides[k][d];
+    }
+  }
+}
+
+// Runs `inner` over every element of `shape` for the operands (output first).
+template <int N, class Inner>
+void for_each(const Shape& shape, const std::array<const Tensor*, N>& ops, Inner&& inner) {
+  const int64_t numel = shape.numel();
+  if (numel == 0) return;
+  LoopGeometry<N> g = make_geometry<N>(shape, ops);
+  std::array<char*, N> base;
+  for (int k = 0; k < N; ++k) base[k] = static_cast<char*>(ops[k]->raw_data());
+  if (numel < kParallelThreshold || omp_get_max_threads() == 1) {
+    run_range<N>(g, base, 0, numel, inner);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t chunk = (numel + nt - 1) / nt;
+    const int64_t b = std::min(numel, t * chunk), e = std::min(numel, b + chunk);
+    run_range<N>(g, base, b, e, inner);
+  }
+}
+
+// Element access helpers.
+template <class T>
+inline T& at(char* p, int64_t i, int64_t stride) {
+  return *reinterpret_cast<T*>(p + i * stride);
+}
+
+}  // namespace descent::cpu

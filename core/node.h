@@ -1,0 +1,76 @@
+#pragma once
+// The autograd graph. A Node is the backward of one op application: it gets one
+// gradient per op output and returns one per op input. Edges point from a node to the
+// nodes of its inputs. Only the engine accumulates gradients, reduces a broadcast
+// gradient back to its input's shape and casts it to the input's dtype.
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace descent::autograd {
+
+class Node;
+
+struct Edge {
+  std::shared_ptr<Node> node;  // null when the input needs no gradient
+  uint32_t input_nr = 0;       // which input slot of `node` the gradient feeds
+  bool valid() const { return node != nullptr; }
+};
+
+// What the engine needs to know about a tensor a gradient is for.
+struct TensorMeta {
+  Shape shape;
+  DType dtype = DType::F32;
+  Device device;
+};
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  virtual ~Node() = default;
+  virtual std::string_view name() const = 0;
+
+  // grads: one per output, never undefined (the engine fills zeros). Returns one
+  // gradient per input (undefined = zero) in any shape that broadcasts to the input.
+  virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
+  // Frees what forward saved for backward. Returns false when nothing was saved.
+  virtual bool release_saved() { return false; }
+
+  std::vector<Edge> next_edges;      // one per input
+  std::vector<TensorMeta> inputs;    // one per input
+  std::vector<TensorMeta> outputs;   // one per output
+  std::vector<std::pair<uint32_t, GradHook>> pre_hooks;  // (output_nr, hook)
+  bool released = false;             // saved state was freed by a backward
+};
+
+// The gradient edge of a tensor: its grad_fn, or its leaf accumulator, or none.
+Edge gradient_edge(const Tensor& t);
+
+// Accumulates into a leaf's .grad().
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(std::weak_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {}
+  std::string_view name() const override { return "AccumulateGrad"; }
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
+
+ private:
+  std::weak_ptr<TensorImpl> leaf_;
+};
+
+// Runs the backward pass from `roots` with the given gradients.
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
+                  bool retain_graph, bool create_graph);
+
+// Gradients of `outputs` with respect to `inputs` (returned, not accumulated into
+// .grad()). create_graph records the computation for higher-order derivatives.
+// allow_unused=false throws when an input is not reachable from the outputs.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         bool create_graph = false, bool allow_unused = false);
+
+// Throws naming `op` when anomaly mode is on and `t` holds a NaN or Inf.
+void check_anomaly(const Tensor& t, std::string_view op, std::string_view where);
+
+}  // namespace descent::autograd

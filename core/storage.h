@@ -1,0 +1,45 @@
+#pragma once
+// Storage: one refcounted block of device memory that tensors view into. CPU blocks
+// are 64-byte aligned so that vector loads and oneDNN never see a split cache line.
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include "core/device.h"
+
+namespace descent {
+
+// Hands out and takes back raw memory for one device. The CUDA backend's is a caching
+// allocator; the CPU's is aligned_alloc.
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual void* allocate(size_t nbytes) = 0;
+  virtual void deallocate(void* p, size_t nbytes) = 0;
+};
+
+class Storage {
+ public:
+  Storage(size_t nbytes, Device device, Allocator* alloc);
+  // Wraps memory the caller owns; `deleter` (may be empty) runs when the last view dies.
+  Storage(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_;
+  Allocator* alloc_ = nullptr;
+  std::function<void(void*)> deleter_;
+};
+
+// Allocates a storage of `nbytes` on `device` through that device's backend.
+std::shared_ptr<Storage> make_storage(size_t nbytes, Device device);
+
+}  // namespace descent

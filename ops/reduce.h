@@ -1,0 +1,34 @@
+#pragma once
+// Reductions over all dims (no dims given) or the given dims, with keepdim.
+// Negative dims count from the end.
+#include "core/tensor.h"
+
+namespace descent {
+
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, const Shape& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const Shape& dims, bool keepdim = false);
+// Variance / standard deviation with Bessel's correction by default (correction=1),
+// as torch.var.
+Tensor var(const Tensor& x, const Shape& dims = {}, int64_t correction = 1, bool keepdim = false);
+Tensor std(const Tensor& x, const Shape& dims = {}, int64_t correction = 1, bool keepdim = false);
+// Max/min values; the gradient goes to the maximal elements (shared evenly on ties).
+Tensor max(const Tensor& x);
+Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor min(const Tensor& x);
+Tensor min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor amax(const Tensor& x, const Shape& dims, bool keepdim = false);
+Tensor amin(const Tensor& x, const Shape& dims, bool keepdim = false);
+// Indices (i64) of the first max/min: into the flattened tensor, or along `dim`.
+Tensor argmax(const Tensor& x);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x);
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
+// log(sum(exp(x))) computed stably.
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
+// True when every / some element is nonzero (Bool, no gradient).
+Tensor all(const Tensor& x);
+Tensor any(const Tensor& x);
+
+}  // namespace descent

@@ -1,0 +1,21 @@
+# Installs the build into a scratch prefix, configures the consumer against it with
+# find_package(Descent), builds and runs it.
+file(REMOVE_RECURSE ${WORK_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+  RESULT_VARIABLE r OUTPUT_QUIET)
+if(r)
+  message(FATAL_ERROR "install failed: ${r}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build
+  -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "configuring the consumer failed: ${r}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "building the consumer failed: ${r}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE r)
+if(r)
+  message(FATAL_ERROR "the consumer failed: ${r}")
+endif()

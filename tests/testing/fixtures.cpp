@@ -1,0 +1,2 @@
+// Golden-fixture reader (see fixtures.h).
+#include "testing/fixtures.h"
