@@ -25,4 +25,7 @@ std::shared_ptr<Storage> make_storage(size_t nbytes, Device device) {
   return std::make_shared<Storage>(nbytes, device, &be.allocator());
 }
 
+MemoryStats memory_stats(Device device) { return backend_for(device).allocator().stats(); }
+void reset_peak_memory(Device device) { backend_for(device).allocator().reset_peak(); }
+
 }  // namespace descent

@@ -11,11 +11,19 @@ namespace descent {
 
 // Hands out and takes back raw memory for one device. The CUDA backend's is a caching
 // allocator; the CPU's is aligned_alloc.
+struct MemoryStats {
+  size_t allocated_bytes = 0;  // held by live storages now
+  size_t peak_bytes = 0;       // most ever held at once (since reset_peak)
+  size_t allocations = 0;      // calls to allocate so far
+};
+
 class Allocator {
  public:
   virtual ~Allocator() = default;
   virtual void* allocate(size_t nbytes) = 0;
   virtual void deallocate(void* p, size_t nbytes) = 0;
+  virtual MemoryStats stats() const = 0;
+  virtual void reset_peak() = 0;
 };
 
 class Storage {
@@ -41,5 +49,9 @@ class Storage {
 
 // Allocates a storage of `nbytes` on `device` through that device's backend.
 std::shared_ptr<Storage> make_storage(size_t nbytes, Device device);
+
+// Memory held by tensors of a device (wrapped external memory not counted).
+MemoryStats memory_stats(Device device = Device::CPU);
+void reset_peak_memory(Device device = Device::CPU);
 
 }  // namespace descent

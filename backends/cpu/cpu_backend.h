@@ -3,6 +3,8 @@
 // OpenMP-parallel strided loops for everything else. Each family lives in its own
 // file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
 // random.cpp.
+#include <atomic>
+
 #include "backends/backend.h"
 
 namespace descent::cpu {
@@ -11,6 +13,11 @@ class CpuAllocator final : public Allocator {
  public:
   void* allocate(size_t nbytes) override;
   void deallocate(void* p, size_t nbytes) override;
+  MemoryStats stats() const override;
+  void reset_peak() override;
+
+ private:
+  std::atomic<size_t> allocated_{0}, peak_{0}, count_{0};
 };
 
 class CpuBackend final : public Backend {

@@ -1,7 +1,220 @@
+// Indexing kernels. All four slots reduce to two strided loops:
+// - gather: out[c] = x[c with c[dim] := index[c]], walked over out's shape with a view
+//   of x whose `dim` stride is 0, so loops.h supplies the base address of every run;
+// - scatter_add: out[c with c[dim] := index[c]] += src[c], walked over the index's shape
+//   minus `dim`, each thread owning whole columns along `dim`. Every output element then
+//   receives its contributions from one thread in index order: no races, and results
+//   do not depend on the thread count.
+// index_select and index_add are the same loops with the 1-D index broadcast (stride 0)
+// over the other dims. Indices are validated before anything is written.
+#include <algorithm>
+#include <cstring>
+
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/loops.h"
+
 namespace descent::cpu {
-void CpuBackend::index_select(const IndexSelectArgs&) { fail("index_select", "not implemented"); }
-void CpuBackend::index_add(const IndexAddArgs&) { fail("index_add", "not implemented"); }
-void CpuBackend::gather(const GatherArgs&) { fail("gather", "not implemented"); }
-void CpuBackend::scatter_add(const ScatterAddArgs&) { fail("scatter_add", "not implemented"); }
+
+namespace {
+
+// Throws unless every index lies in [0, bound). Runs before any write, so a bad index
+// leaves the output untouched.
+void check_indices(const Tensor& index, int64_t bound, int dim, std::string_view op) {
+  check(index.dtype() == DType::I64, op, "index must be i64, got {}", index.dtype());
+  const int64_t n = index.numel();
+  if (n == 0) return;
+  Tensor c = index;
+  if (!index.is_contiguous()) {
+    c = Tensor::empty(index.shape(), {.dtype = DType::I64});
+    cpu_backend().copy(index, c);
+  }
+  const int64_t* p = c.data<int64_t>();
+  int64_t first_bad = n;
+#pragma omp parallel for reduction(min : first_bad) if (n >= kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) {
+    if (uint64_t(p[i]) >= uint64_t(bound)) first_bad = std::min(first_bad, i);
+  }
+  check(first_bad == n, op, "index {} is out of range for dim {} of size {} (valid range [0, {}))",
+        p[first_bad < n ? first_bad : 0], dim, bound, bound);
+}
+
+// `t`'s geometry restricted to `shape` (same rank, each size <= t's), with the stride of
+// `dim` replaced: a window onto t that loops.h can walk.
+Tensor window(const Tensor& t, const Shape& shape, int dim, int64_t dim_stride) {
+  Strides st = t.strides();
+  st[dim] = dim_stride;
+  return make_view(t, shape, st, t.offset());
+}
+
+// The 1-D index viewed with `shape`: its stride along `dim`, 0 elsewhere.
+Tensor broadcast_index(const Tensor& index, const Shape& shape, int dim) {
+  Strides st = Shape::filled(shape.size(), 0);
+  st[dim] = index.dim() == 0 ? 0 : index.strides()[0];
+  return make_view(index, shape, st, index.offset());
+}
+
+// out = x[... index ...] along dim; index has out's shape (possibly a broadcast view).
+void gather_loop(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
+  const Tensor xw = window(x, out.shape(), dim, 0);
+  const int64_t xs = x.strides()[dim] * int64_t(x.element_size());
+  visit_dtype(x.dtype(), [&]<class T>() {
+    for_each<3>(out.shape(), {&out, &index, &xw}, [xs](auto p, auto s, int64_t n) {
+      if (s[1] == 0) {
+        // One index for the whole run (index_select, embedding rows): a row copy.
+        const char* src = p[2] + at<int64_t>(p[1], 0, 0) * xs;
+        if (s[0] == sizeof(T) && s[2] == sizeof(T)) {
+          std::memcpy(p[0], src, size_t(n) * sizeof(T));
+        } else {
+          for (int64_t i = 0; i < n; ++i) {
+            at<T>(p[0], i, s[0]) = *reinterpret_cast<const T*>(src + i * s[2]);
+          }
+        }
+        return;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const char* src = p[2] + i * s[2] + at<int64_t>(p[1], i, s[1]) * xs;
+        at<T>(p[0], i, s[0]) = *reinterpret_cast<const T*>(src);
+      }
+    });
+  });
+}
+
+template <class T>
+inline void accumulate(T& dst, T v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    dst = dst || v;
+  } else {
+    dst = T(compute_t<T>(dst) + compute_t<T>(v));
+  }
+}
+
+// out[... index ...] += src along dim, over index's shape. out may be strided.
+void scatter_add_loop(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  const Shape& ishape = index.shape();
+  const int64_t m = ishape[dim];
+  if (ishape.numel() == 0) return;
+  // Operands over the index's shape without `dim`; the loop over `dim` runs inside.
+  Shape rest = ishape;
+  rest.erase(dim);
+  auto drop = [&](const Tensor& t) {
+    Strides st = t.strides();
+    st.erase(dim);
+    return make_view(t, rest, st, t.offset());
+  };
+  const Tensor ow = drop(out), iw = drop(index), sw = drop(src);
+  const int64_t os = out.strides()[dim] * int64_t(out.element_size());
+  const int64_t is = index.strides()[dim] * int64_t(sizeof(int64_t));
+  const int64_t ss = src.strides()[dim] * int64_t(src.element_size());
+  const int64_t r = rest.numel();
+  const LoopGeometry<3> g = make_geometry<3>(rest, {&ow, &iw, &sw});
+  const std::array<char*, 3> base = {static_cast<char*>(ow.raw_data()),
+                                     static_cast<char*>(iw.raw_data()),
+                                     static_cast<char*>(sw.raw_data())};
+  visit_dtype(out.dtype(), [&]<class T>() {
+    auto inner = [m, os, is, ss](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+      // Index order outermost: each run adds whole rows of src, in order of i.
+      for (int64_t i = 0; i < m; ++i) {
+        const char* ip = p[1] + i * is;
+        const char* sp = p[2] + i * ss;
+        for (int64_t k = 0; k < n; ++k) {
+          T& dst = at<T>(p[0] + at<int64_t>(const_cast<char*>(ip), k, s[1]) * os, k, s[0]);
+          accumulate<T>(dst, *reinterpret_cast<const T*>(sp + k * s[2]));
+        }
+      }
+    };
+    if (r < 2 || r * m < kParallelThreshold || omp_get_max_threads() == 1) {
+      run_range<3>(g, base, 0, r, inner);
+      return;
+    }
+#pragma omp parallel
+    {
+      const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t chunk = (r + nt - 1) / nt;
+      const int64_t b = std::min(r, t * chunk), e = std::min(r, b + chunk);
+      run_range<3>(g, base, b, e, inner);
+    }
+  });
+}
+
+// In-place slots write into `out`; when it is strided we still write through its
+// strides, so no copy-back is needed.
+void check_cpu(const Tensor& t, std::string_view op) {
+  check(t.device().is_cpu(), op, "expected CPU tensors, got one on {}", t.device());
+}
+
+}  // namespace
+
+void CpuBackend::index_select(const IndexSelectArgs& a) {
+  check_cpu(a.x, "index_select");
+  check(a.dim >= 0 && a.dim < a.x.dim(), "index_select", "dim {} is out of range for {} dims",
+        a.dim, a.x.dim());
+  check(a.index.dim() <= 1, "index_select", "index must be 0-D or 1-D, got shape {}",
+        a.index.shape());
+  Shape want = a.x.shape();
+  want[a.dim] = a.index.numel();
+  check(a.out.shape() == want && a.out.dtype() == a.x.dtype(), "index_select",
+        "out must be {} {}, got {} {}", a.x.dtype(), want, a.out.dtype(), a.out.shape());
+  check_indices(a.index, a.x.shape()[a.dim], a.dim, "index_select");
+  gather_loop(a.x, a.dim, broadcast_index(a.index, want, a.dim), a.out);
+}
+
+void CpuBackend::gather(const GatherArgs& a) {
+  check_cpu(a.x, "gather");
+  check(a.index.dim() == a.x.dim() && a.out.shape() == a.index.shape(), "gather",
+        "index must have x's rank and out's shape, got x {}, index {}, out {}", a.x.shape(),
+        a.index.shape(), a.out.shape());
+  check(a.dim >= 0 && a.dim < std::max(a.x.dim(), 1), "gather",
+        "dim {} is out of range for {} dims", a.dim, a.x.dim());
+  if (a.x.dim() == 0) {  // a scalar: the only valid index is 0
+    check_indices(a.index, 1, 0, "gather");
+    copy(a.x, a.out);
+    return;
+  }
+  for (int d = 0; d < a.x.dim(); ++d) {
+    check(d == a.dim || a.index.shape()[d] <= a.x.shape()[d], "gather",
+          "index shape {} exceeds x shape {} at dim {}", a.index.shape(), a.x.shape(), d);
+  }
+  check_indices(a.index, a.x.shape()[a.dim], a.dim, "gather");
+  gather_loop(a.x, a.dim, a.index, a.out);
+}
+
+void CpuBackend::index_add(const IndexAddArgs& a) {
+  check_cpu(a.out, "index_add");
+  check(a.dim >= 0 && a.dim < a.out.dim(), "index_add", "dim {} is out of range for {} dims",
+        a.dim, a.out.dim());
+  check(a.index.dim() <= 1, "index_add", "index must be 0-D or 1-D, got shape {}",
+        a.index.shape());
+  Shape want = a.out.shape();
+  want[a.dim] = a.index.numel();
+  check(a.src.shape() == want && a.src.dtype() == a.out.dtype(), "index_add",
+        "src must be {} {}, got {} {}", a.out.dtype(), want, a.src.dtype(), a.src.shape());
+  check_indices(a.index, a.out.shape()[a.dim], a.dim, "index_add");
+  scatter_add_loop(a.out, a.dim, broadcast_index(a.index, want, a.dim), a.src);
+}
+
+void CpuBackend::scatter_add(const ScatterAddArgs& a) {
+  check_cpu(a.out, "scatter_add");
+  const int nd = a.out.dim();
+  check(a.index.dim() == nd && a.src.dim() == nd && a.src.dtype() == a.out.dtype(), "scatter_add",
+        "out, index and src must have one rank (and out, src one dtype), got out {} {}, "
+        "index {}, src {} {}",
+        a.out.dtype(), a.out.shape(), a.index.shape(), a.src.dtype(), a.src.shape());
+  check(a.dim >= 0 && a.dim < std::max(nd, 1), "scatter_add", "dim {} is out of range for {} dims",
+        a.dim, nd);
+  if (nd == 0) {  // scalars: out += src when the index is 0
+    check_indices(a.index, 1, 0, "scatter_add");
+    const Tensor o = a.out.reshape({1}), i = a.index.reshape({1}), s = a.src.reshape({1});
+    scatter_add_loop(o, 0, i, s);
+    return;
+  }
+  for (int d = 0; d < nd; ++d) {
+    check(a.index.shape()[d] <= a.src.shape()[d] &&
+              (d == a.dim || a.index.shape()[d] <= a.out.shape()[d]),
+          "scatter_add", "index shape {} exceeds src {} or out {} at dim {}", a.index.shape(),
+          a.src.shape(), a.out.shape(), d);
+  }
+  check_indices(a.index, a.out.shape()[a.dim], a.dim, "scatter_add");
+  scatter_add_loop(a.out, a.dim, a.index, window(a.src, a.index.shape(), a.dim, a.src.strides()[a.dim]));
+}
+
 }  // namespace descent::cpu
