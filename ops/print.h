@@ -1,7 +1,8 @@
 #pragma once
 // Printing in PyTorch's style:
 //   tensor([[ 0.1000, -1.2000],
-//           [ 3.0000,  4.0000]], dtype=f32, requires_grad=true)
+//           [ 3.0000,  4.0000]], dtype=f64, requires_grad=True)
+// (dtype shown unless f32, i64 or bool, as torch; grad_fn=<name> for non-leaves).
 // Large tensors are elided with "..." (first and last 3 per dim above 1000 elements).
 #include <fmt/format.h>
 

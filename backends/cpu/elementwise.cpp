@@ -182,11 +182,27 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
   }
 }
 
+// Bool tensors: logic, and the ops that are the identity on {0, 1}.
+void unary_bool(UnaryOp op, const Tensor& x, const Tensor& out) {
+  switch (op) {
+    case UnaryOp::LogicalNot: return unary_loop<bool, bool>(x, out, [](bool v) { return !v; });
+    case UnaryOp::IsFinite: return unary_loop<bool, bool>(x, out, [](bool) { return true; });
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+    case UnaryOp::Relu: return unary_loop<bool, bool>(x, out, [](bool v) { return v; });
+    default:
+      fail("unary", fmt::format("op {} is not defined for bool tensors", int(op)));
+  }
+}
+
 }  // namespace
 
 void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
   visit_dtype(x.dtype(), [&]<class T>() {
-    if constexpr (std::is_floating_point_v<compute_t<T>>) {
+    if constexpr (std::is_same_v<T, bool>) {
+      unary_bool(op, x, out);
+    } else if constexpr (std::is_floating_point_v<compute_t<T>>) {
       unary_typed<T>(op, x, out, p);
     } else {
       unary_integral<T>(op, x, out, p);
