@@ -1,6 +1,7 @@
 #pragma once
 // Joining, splitting and indexing. Index tensors are i64 (i32 accepted). Indices out of
 // range throw.
+#include <optional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -21,8 +22,10 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 
 namespace F {
 // weight: (num_embeddings, dim); indices: any shape of integers → (..., dim).
-// Rows equal to padding_idx get no gradient (-1: none).
-Tensor embedding(const Tensor& indices, const Tensor& weight, int64_t padding_idx = -1);
+// Rows equal to padding_idx get no gradient (nullopt: none; negative counts from the
+// end, as torch).
+Tensor embedding(const Tensor& indices, const Tensor& weight,
+                 std::optional<int64_t> padding_idx = std::nullopt);
 // (..., ) integers → (..., num_classes) i64; num_classes -1 infers max+1.
 Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);
 }  // namespace F

@@ -6,8 +6,11 @@
 //   receives its contributions from one thread in index order: no races, and results
 //   do not depend on the thread count.
 // index_select and index_add are the same loops with the 1-D index broadcast (stride 0)
-// over the other dims. Indices are validated before anything is written.
+// over the other dims. Indices are validated before anything is written. Inputs may be
+// strided; the in-place outputs of index_add/scatter_add too (written through their
+// strides, so they must not overlap themselves or src).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/cpu/cpu_backend.h"
@@ -29,13 +32,17 @@ void check_indices(const Tensor& index, int64_t bound, int dim, std::string_view
     cpu_backend().copy(index, c);
   }
   const int64_t* p = c.data<int64_t>();
-  int64_t first_bad = n;
-#pragma omp parallel for reduction(min : first_bad) if (n >= kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) {
-    if (uint64_t(p[i]) >= uint64_t(bound)) first_bad = std::min(first_bad, i);
-  }
-  check(first_bad == n, op, "index {} is out of range for dim {} of size {} (valid range [0, {}))",
-        p[first_bad < n ? first_bad : 0], dim, bound, bound);
+  // x | (bound-1-x) has its top bit set exactly when x < 0 or x >= bound; OR-ing them
+  // vectorizes, unlike a compare-and-branch.
+  const uint64_t last = uint64_t(bound) - 1;
+  uint64_t acc = 0;
+#pragma omp parallel for simd reduction(| : acc) if (n >= kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) acc |= uint64_t(p[i]) | (last - uint64_t(p[i]));
+  if (!(acc >> 63) && bound > 0) return;
+  int64_t i = 0;
+  while (i + 1 < n && p[i] >= 0 && p[i] < bound) ++i;
+  fail(op, fmt::format("index {} is out of range for dim {} of size {} (valid range [0, {}))", p[i],
+                       dim, bound, bound));
 }
 
 // `t`'s geometry restricted to `shape` (same rank, each size <= t's), with the stride of
@@ -69,6 +76,15 @@ void gather_loop(const Tensor& x, int dim, const Tensor& index, const Tensor& ou
             at<T>(p[0], i, s[0]) = *reinterpret_cast<const T*>(src + i * s[2]);
           }
         }
+        return;
+      }
+      if (s[0] == sizeof(T) && s[1] == sizeof(int64_t) && s[2] == 0 && xs % sizeof(T) == 0) {
+        // Gathering along the run's own dim (e.g. picking one class per row).
+        T* o = reinterpret_cast<T*>(p[0]);
+        const int64_t* ix = reinterpret_cast<const int64_t*>(p[1]);
+        const T* xb = reinterpret_cast<const T*>(p[2]);
+        const int64_t xe = xs / int64_t(sizeof(T));
+        for (int64_t i = 0; i < n; ++i) o[i] = xb[ix[i] * xe];
         return;
       }
       for (int64_t i = 0; i < n; ++i) {
@@ -111,14 +127,35 @@ void scatter_add_loop(const Tensor& out, int dim, const Tensor& index, const Ten
                                      static_cast<char*>(iw.raw_data()),
                                      static_cast<char*>(sw.raw_data())};
   visit_dtype(out.dtype(), [&]<class T>() {
-    auto inner = [m, os, is, ss](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
-      // Index order outermost: each run adds whole rows of src, in order of i.
-      for (int64_t i = 0; i < m; ++i) {
-        const char* ip = p[1] + i * is;
-        const char* sp = p[2] + i * ss;
+    // Element strides: along `dim` (captured) and along the run (s / element size).
+    const int64_t oe = os / int64_t(sizeof(T)), ie = is / 8, se = ss / int64_t(sizeof(T));
+    auto inner = [m, oe, ie, se](std::array<char*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+      T* o = reinterpret_cast<T*>(p[0]);
+      const int64_t* ix = reinterpret_cast<const int64_t*>(p[1]);
+      const T* sp = reinterpret_cast<const T*>(p[2]);
+      const int64_t ok = s[0] / int64_t(sizeof(T)), ik = s[1] / 8, sk = s[2] / int64_t(sizeof(T));
+      if (ik == 0 && ok == 1 && sk == 1) {
+        // One index per run (index_add, embedding backward): add whole rows.
+        for (int64_t i = 0; i < m; ++i) {
+          T* dst = o + ix[i * ie] * oe;
+          const T* row = sp + i * se;
+#pragma omp simd
+          for (int64_t k = 0; k < n; ++k) accumulate<T>(dst[k], row[k]);
+        }
+        return;
+      }
+      // Either order adds each output's contributions in index order; pick the one
+      // that walks src along its smaller stride.
+      auto add = [&](int64_t i, int64_t k) {
+        accumulate<T>(o[ix[i * ie + k * ik] * oe + k * ok], sp[i * se + k * sk]);
+      };
+      if (n == 1 || std::abs(sk) <= std::abs(se)) {
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t k = 0; k < n; ++k) add(i, k);
+        }
+      } else {
         for (int64_t k = 0; k < n; ++k) {
-          T& dst = at<T>(p[0] + at<int64_t>(const_cast<char*>(ip), k, s[1]) * os, k, s[0]);
-          accumulate<T>(dst, *reinterpret_cast<const T*>(sp + k * s[2]));
+          for (int64_t i = 0; i < m; ++i) add(i, k);
         }
       }
     };
@@ -136,8 +173,6 @@ void scatter_add_loop(const Tensor& out, int dim, const Tensor& index, const Ten
   });
 }
 
-// In-place slots write into `out`; when it is strided we still write through its
-// strides, so no copy-back is needed.
 void check_cpu(const Tensor& t, std::string_view op) {
   check(t.device().is_cpu(), op, "expected CPU tensors, got one on {}", t.device());
 }
@@ -180,10 +215,9 @@ void CpuBackend::gather(const GatherArgs& a) {
 
 void CpuBackend::index_add(const IndexAddArgs& a) {
   check_cpu(a.out, "index_add");
-  check(a.dim >= 0 && a.dim < a.out.dim(), "index_add", "dim {} is out of range for {} dims",
-        a.dim, a.out.dim());
-  check(a.index.dim() <= 1, "index_add", "index must be 0-D or 1-D, got shape {}",
-        a.index.shape());
+  check(a.dim >= 0 && a.dim < a.out.dim(), "index_add", "dim {} is out of range for {} dims", a.dim,
+        a.out.dim());
+  check(a.index.dim() <= 1, "index_add", "index must be 0-D or 1-D, got shape {}", a.index.shape());
   Shape want = a.out.shape();
   want[a.dim] = a.index.numel();
   check(a.src.shape() == want && a.src.dtype() == a.out.dtype(), "index_add",
@@ -203,8 +237,8 @@ void CpuBackend::scatter_add(const ScatterAddArgs& a) {
         a.dim, nd);
   if (nd == 0) {  // scalars: out += src when the index is 0
     check_indices(a.index, 1, 0, "scatter_add");
-    const Tensor o = a.out.reshape({1}), i = a.index.reshape({1}), s = a.src.reshape({1});
-    scatter_add_loop(o, 0, i, s);
+    auto one = [](const Tensor& t) { return make_view(t, {1}, {1}, t.offset()); };
+    scatter_add_loop(one(a.out), 0, one(a.index), one(a.src));
     return;
   }
   for (int d = 0; d < nd; ++d) {
@@ -214,7 +248,8 @@ void CpuBackend::scatter_add(const ScatterAddArgs& a) {
           a.src.shape(), a.out.shape(), d);
   }
   check_indices(a.index, a.out.shape()[a.dim], a.dim, "scatter_add");
-  scatter_add_loop(a.out, a.dim, a.index, window(a.src, a.index.shape(), a.dim, a.src.strides()[a.dim]));
+  scatter_add_loop(a.out, a.dim, a.index,
+                   window(a.src, a.index.shape(), a.dim, a.src.strides()[a.dim]));
 }
 
 }  // namespace descent::cpu
