@@ -1,4 +1,4 @@
-// Memory, copies, casts and fills.
+// Copies, casts and fills.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -8,31 +8,10 @@
 
 namespace descent::cpu {
 
-void* CpuAllocator::allocate(size_t nbytes) {
-  // aligned_alloc needs a multiple of the alignment; never ask for 0 bytes.
-  const size_t n = std::max<size_t>(64, (nbytes + 63) / 64 * 64);
-  void* p = std::aligned_alloc(64, n);
-  if (!p) throw Error(fmt::format("allocate: out of memory asking for {} bytes", nbytes));
-  const size_t now = allocated_.fetch_add(nbytes) + nbytes;
-  size_t peak = peak_.load();
-  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
-  }
-  count_.fetch_add(1, std::memory_order_relaxed);
-  return p;
-}
-
-void CpuAllocator::deallocate(void* p, size_t nbytes) {
-  allocated_.fetch_sub(nbytes);
-  std::free(p);
-}
-
-MemoryStats CpuAllocator::stats() const { return {allocated_.load(), peak_.load(), count_.load()}; }
-
-void CpuAllocator::reset_peak() { peak_.store(allocated_.load()); }
-
 CpuBackend& cpu_backend() {
-  static CpuBackend be;
-  return be;
+  // Never destroyed: tensors with static lifetime may free memory after main returns.
+  static CpuBackend* be = new CpuBackend;
+  return *be;
 }
 
 namespace {

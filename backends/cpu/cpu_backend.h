@@ -4,13 +4,21 @@
 // file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
 // random.cpp.
 #include <atomic>
+#include <mutex>
+#include <vector>
 
 #include "backends/backend.h"
 
 namespace descent::cpu {
 
+// 64-byte aligned blocks. Small blocks (≤ kSmallBlock bytes) are kept on per-size free
+// lists after use: the many tiny tensors of an autograd graph then cost no trip through
+// malloc's aligned path.
 class CpuAllocator final : public Allocator {
  public:
+  static constexpr size_t kSmallBlock = 4096;
+  static constexpr size_t kCachedPerClass = 256;
+
   void* allocate(size_t nbytes) override;
   void deallocate(void* p, size_t nbytes) override;
   MemoryStats stats() const override;
@@ -18,6 +26,8 @@ class CpuAllocator final : public Allocator {
 
  private:
   std::atomic<size_t> allocated_{0}, peak_{0}, count_{0};
+  std::mutex mu_;
+  std::vector<void*> free_[kSmallBlock / 64];
 };
 
 class CpuBackend final : public Backend {

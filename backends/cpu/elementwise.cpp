@@ -239,9 +239,24 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
 void CpuBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
   visit_dtype(out.dtype(), [&]<class T>() {
     for_each<4>(out.shape(), {&out, &cond, &a, &b}, [](auto p, auto s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        at<T>(p[0], i, s[0]) =
-            at<bool>(p[1], i, s[1]) ? at<T>(p[2], i, s[2]) : at<T>(p[3], i, s[3]);
+      constexpr int64_t t = sizeof(T);
+      T* o = reinterpret_cast<T*>(p[0]);
+      const bool* c = reinterpret_cast<const bool*>(p[1]);
+      const T* x = reinterpret_cast<const T*>(p[2]);
+      const T* y = reinterpret_cast<const T*>(p[3]);
+      if (s[0] == t && s[1] == 1 && s[2] == t && s[3] == t) {
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : y[i];
+      } else if (s[0] == t && s[1] == 1 && s[2] == t && s[3] == 0) {  // where(c, x, scalar)
+        const T yv = y[0];
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : yv;
+      } else if (s[0] == t && s[1] == 1 && s[2] == 0 && s[3] == t) {  // where(c, scalar, y)
+        const T xv = x[0];
+        for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? xv : y[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          at<T>(p[0], i, s[0]) =
+              at<bool>(p[1], i, s[1]) ? at<T>(p[2], i, s[2]) : at<T>(p[3], i, s[3]);
+        }
       }
     });
   });
