@@ -11,6 +11,8 @@
 // - Kernels may run asynchronously on the device's current stream. Only the slots that
 //   return a host value (all_finite) synchronize. Errors are descent::Error.
 #include <cstdint>
+#include <iterator>
+#include <string_view>
 
 #include "core/random.h"
 #include "core/storage.h"
@@ -48,6 +50,23 @@ enum class BinaryOp : uint8_t {
   SigmoidBackward,  // b = y: grad·y·(1-y)
   TanhBackward,     // b = y: grad·(1-y²)
 };
+
+// Names for error messages.
+constexpr std::string_view op_name(UnaryOp op) {
+  constexpr std::string_view names[] = {
+      "neg", "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "reciprocal", "square",
+      "relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "softplus", "leaky_relu", "elu",
+      "pow", "clamp", "isfinite", "logical_not"};
+  static_assert(std::size(names) == size_t(UnaryOp::LogicalNot) + 1);
+  return names[int(op)];
+}
+constexpr std::string_view op_name(BinaryOp op) {
+  constexpr std::string_view names[] = {
+      "add", "sub", "mul", "div", "pow", "minimum", "maximum", "eq", "ne", "lt", "le", "gt",
+      "ge", "logical_and", "logical_or", "relu_backward", "sigmoid_backward", "tanh_backward"};
+  static_assert(std::size(names) == size_t(BinaryOp::TanhBackward) + 1);
+  return names[int(op)];
+}
 
 // ---- reductions ------------------------------------------------------------------
 enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin, All, Any };

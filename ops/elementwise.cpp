@@ -28,10 +28,16 @@ DType result_type(const Tensor& a, Scalar s) {
 }
 
 Tensor scalar_like(Scalar s, const Tensor& like) {
+  ops::check_defined(like, "scalar op", "tensor operand");
   return full({}, s.value, {.dtype = result_type(like, s), .device = like.device()});
 }
 
 namespace {
+
+void check_operands(const Tensor& a, const Tensor& b, std::string_view op) {
+  ops::check_defined(a, op, "first operand");
+  ops::check_defined(b, op, "second operand");
+}
 
 // Recomputes f(x) when a graph of the backward is being recorded (so a saved output
 // is not treated as a constant), else returns the saved output.
@@ -75,7 +81,9 @@ struct Div {
   Tensor forward(const Tensor& a_, const Tensor& b_) {
     a = a_;
     b = b_;
+    // `/` is true division: integer operands give f32, as torch.
     DType dt = result_type(a_, b_);
+    if (!is_floating(dt)) dt = DType::F32;
     return ops::binary(BinaryOp::Div, a_, b_, dt, name);
   }
   std::vector<Tensor> backward(const Tensor& g) {
@@ -256,23 +264,45 @@ Tensor unary_nograd(UnaryOp op, const Tensor& x, std::string_view name) {
 }
 
 Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b, std::string_view name) {
+  check_operands(a, b, name);
   return ops::binary(op, a, b, result_type(a, b), name);
 }
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) { return autograd::apply<Add>(a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return autograd::apply<Sub>(a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return autograd::apply<Mul>(a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return autograd::apply<Div>(a, b); }
-Tensor pow(const Tensor& a, const Tensor& b) { return autograd::apply<PowTensor>(a, b); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "add");
+  return autograd::apply<Add>(a, b);
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "sub");
+  return autograd::apply<Sub>(a, b);
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "mul");
+  return autograd::apply<Mul>(a, b);
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "div");
+  return autograd::apply<Div>(a, b);
+}
+Tensor pow(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "pow");
+  return autograd::apply<PowTensor>(a, b);
+}
 Tensor pow(const Tensor& a, Scalar e) {
   ops::check_defined(a, "pow");
   if (!is_floating(a.dtype())) return pow(a, scalar_like(e, a));
   return autograd::apply<PowScalar>(a, e.value);
 }
-Tensor minimum(const Tensor& a, const Tensor& b) { return autograd::apply<Minmax>(a, b, false); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return autograd::apply<Minmax>(a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "minimum");
+  return autograd::apply<Minmax>(a, b, false);
+}
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  check_operands(a, b, "maximum");
+  return autograd::apply<Minmax>(a, b, true);
+}
 Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
   ops::check_defined(c, "where", "condition");
   ops::check_defined(a, "where", "first value");
@@ -281,17 +311,41 @@ Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
 }
 Tensor where(const Tensor& c, const Tensor& a, Scalar b) { return where(c, a, scalar_like(b, a)); }
 
-Tensor neg(const Tensor& x) { return autograd::apply<Neg>(x); }
-Tensor exp(const Tensor& x) { return autograd::apply<Exp>(x); }
-Tensor log(const Tensor& x) { return autograd::apply<Log>(x); }
-Tensor log1p(const Tensor& x) { return autograd::apply<Log1p>(x); }
-Tensor sqrt(const Tensor& x) { return autograd::apply<Sqrt>(x); }
-Tensor rsqrt(const Tensor& x) { return autograd::apply<Rsqrt>(x); }
-Tensor abs(const Tensor& x) { return autograd::apply<Abs>(x); }
+Tensor neg(const Tensor& x) {
+  ops::check_defined(x, "neg");
+  return autograd::apply<Neg>(x);
+}
+Tensor exp(const Tensor& x) {
+  ops::check_defined(x, "exp");
+  return autograd::apply<Exp>(x);
+}
+Tensor log(const Tensor& x) {
+  ops::check_defined(x, "log");
+  return autograd::apply<Log>(x);
+}
+Tensor log1p(const Tensor& x) {
+  ops::check_defined(x, "log1p");
+  return autograd::apply<Log1p>(x);
+}
+Tensor sqrt(const Tensor& x) {
+  ops::check_defined(x, "sqrt");
+  return autograd::apply<Sqrt>(x);
+}
+Tensor rsqrt(const Tensor& x) {
+  ops::check_defined(x, "rsqrt");
+  return autograd::apply<Rsqrt>(x);
+}
+Tensor abs(const Tensor& x) {
+  ops::check_defined(x, "abs");
+  return autograd::apply<Abs>(x);
+}
 Tensor sign(const Tensor& x) { return unary_nograd(UnaryOp::Sign, x, "sign"); }
-Tensor square(const Tensor& x) { return pow(x, 2.0); }
+Tensor square(const Tensor& x) { return pow(x, 2); }  // integral 2 keeps integer dtypes
 Tensor reciprocal(const Tensor& x) { return pow(x, -1.0); }
-Tensor clamp(const Tensor& x, double lo, double hi) { return autograd::apply<Clamp>(x, lo, hi); }
+Tensor clamp(const Tensor& x, double lo, double hi) {
+  ops::check_defined(x, "clamp");
+  return autograd::apply<Clamp>(x, lo, hi);
+}
 Tensor clamp_min(const Tensor& x, double lo) {
   return clamp(x, lo, std::numeric_limits<double>::infinity());
 }
@@ -341,8 +395,13 @@ Tensor operator>(const Tensor& a, Scalar b) { return gt(a, scalar_like(b, a)); }
 Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, scalar_like(b, a)); }
 
 Tensor& add_(Tensor& a, const Tensor& b, double alpha) {
+  ops::check_defined(a, "add_", "destination");
+  ops::check_defined(b, "add_", "source");
   check(!(GradMode::is_enabled() && a.requires_grad()), "add_",
         "in-place update of a tensor that requires grad; use NoGradGuard");
+  ops::check_same_device(a, b, "add_");
+  check(broadcast_shapes(a.shape(), b.shape(), "add_") == a.shape(), "add_",
+        "source shape {} does not broadcast to destination shape {}", b.shape(), a.shape());
   Tensor rhs = alpha == 1.0 ? b : b * alpha;
   backend_for(a).binary(BinaryOp::Add, a, rhs.to(a.dtype()), a);
   return a;

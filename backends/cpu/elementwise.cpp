@@ -1,6 +1,8 @@
 // Elementwise kernels: unary, binary (broadcast views) and where. Values of 16-bit
 // float types are computed in f32.
+#include <atomic>
 #include <cmath>
+#include <limits>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/loops.h"
@@ -114,13 +116,17 @@ void unary_integral(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams 
     case UnaryOp::Square: return unary_loop<T, T>(x, out, [](C v) { return C(v * v); });
     case UnaryOp::Relu: return unary_loop<T, T>(x, out, [](C v) { return v > 0 ? v : C(0); });
     case UnaryOp::Clamp: {
-      const C lo = C(std::ceil(p.alpha)), hi = C(std::floor(p.beta));
+      // ±inf (clamp_min / clamp_max) and out-of-range bounds saturate: converting them
+      // to C directly is undefined behaviour.
+      using L = std::numeric_limits<C>;
+      const C lo = p.alpha <= double(L::lowest()) ? L::lowest() : C(std::ceil(p.alpha));
+      const C hi = p.beta >= double(L::max()) ? L::max() : C(std::floor(p.beta));
       return unary_loop<T, T>(x, out, [lo, hi](C v) { return std::min(std::max(v, lo), hi); });
     }
     case UnaryOp::IsFinite: return unary_loop<T, bool>(x, out, [](C) { return true; });
     case UnaryOp::LogicalNot: return unary_loop<T, bool>(x, out, [](C v) { return v == C(0); });
     default:
-      fail("unary", fmt::format("op {} is not defined for dtype {}", int(op), x.dtype()));
+      fail("unary", fmt::format("{} is not defined for dtype {}", op_name(op), x.dtype()));
   }
 }
 
@@ -133,13 +139,16 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
     case BinaryOp::Mul: return binary_loop<T, T>(a, b, out, [](C x, C y) { return x * y; });
     case BinaryOp::Div:
       if constexpr (std::is_integral_v<C>) {
-        // Integer division truncates; division by zero is an error, not UB.
-        bool zero = false;
+        // Integer division truncates; division by zero is an error, not UB. The flag is
+        // atomic (threads share it); lowest / -1 wraps instead of trapping (SIGFPE).
+        using U = std::make_unsigned_t<C>;
+        std::atomic<bool> zero{false};
         binary_loop<T, T>(a, b, out, [&zero](C x, C y) {
           if (y == 0) {
-            zero = true;
+            zero.store(true, std::memory_order_relaxed);
             return C(0);
           }
+          if (y == C(-1)) return C(U(0) - U(x));
           return C(x / y);
         });
         check(!zero, "div", "integer division by zero");
@@ -148,7 +157,27 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
         return binary_loop<T, T>(a, b, out, [](C x, C y) { return x / y; });
       }
     case BinaryOp::Pow:
-      return binary_loop<T, T>(a, b, out, [](C x, C y) { return C(std::pow(x, y)); });
+      if constexpr (std::is_integral_v<C>) {
+        // Exact powers by squaring (wrapping like torch); negative exponents are an error.
+        using U = std::make_unsigned_t<C>;
+        std::atomic<bool> negative{false};
+        binary_loop<T, T>(a, b, out, [&negative](C x, C y) {
+          if (y < 0) {
+            negative.store(true, std::memory_order_relaxed);
+            return C(0);
+          }
+          U r = 1, base = U(x);
+          for (C e = y; e > 0; e >>= 1) {
+            if (e & 1) r *= base;
+            base *= base;
+          }
+          return C(r);
+        });
+        check(!negative, "pow", "integers to negative integer powers are not allowed");
+        return;
+      } else {
+        return binary_loop<T, T>(a, b, out, [](C x, C y) { return C(std::pow(x, y)); });
+      }
     case BinaryOp::Minimum:
       return binary_loop<T, T>(a, b, out, [](C x, C y) {
         if constexpr (std::is_floating_point_v<C>) {
@@ -192,7 +221,7 @@ void unary_bool(UnaryOp op, const Tensor& x, const Tensor& out) {
     case UnaryOp::Square:
     case UnaryOp::Relu: return unary_loop<bool, bool>(x, out, [](bool v) { return v; });
     default:
-      fail("unary", fmt::format("op {} is not defined for bool tensors", int(op)));
+      fail("unary", fmt::format("{} is not defined for bool tensors", op_name(op)));
   }
 }
 
@@ -228,7 +257,7 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
         case BinaryOp::Ne:
           return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x != y; });
         default:
-          fail("binary", fmt::format("op {} is not defined for bool tensors", int(op)));
+          fail("binary", fmt::format("{} is not defined for bool tensors", op_name(op)));
       }
     } else {
       binary_typed<T>(op, a, b, out);

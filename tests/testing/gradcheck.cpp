@@ -127,7 +127,8 @@ Tensor rand_input(const Shape& shape, double lo, double hi, uint64_t seed) {
   auto bv = b.to(DType::F64).contiguous().to_vector<double>();
   for (size_t i = 0; i < av.size(); ++i) {
     const bool both_nan = std::isnan(av[i]) && std::isnan(bv[i]);
-    if (!both_nan && !(std::abs(av[i] - bv[i]) <= atol + rtol * std::abs(bv[i]))) {
+    const bool same = av[i] == bv[i];  // also equal infinities, whose difference is NaN
+    if (!both_nan && !same && !(std::abs(av[i] - bv[i]) <= atol + rtol * std::abs(bv[i]))) {
       return ::testing::AssertionFailure()
              << "element " << i << ": " << av[i] << " vs " << bv[i] << " (atol " << atol
              << ", rtol " << rtol << ")";
