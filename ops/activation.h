@@ -1,6 +1,8 @@
 #pragma once
 // Activations (descent::F), each differentiable, same formulas and defaults as
-// torch.nn.functional.
+// torch.nn.functional. leaky_relu, elu, gelu, silu, softplus, softmax and log_softmax
+// throw on non-floating input; sigmoid/tanh of an integer tensor give f32; relu keeps
+// integer dtypes; a dim out of range throws.
 #include "core/tensor.h"
 
 namespace descent::F {
