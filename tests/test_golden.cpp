@@ -1,0 +1,424 @@
+// Golden values from PyTorch 1.13 (tests/oracle/gen_golden.py): for every case of an
+// op family, the op's output on small random f32 inputs and the gradients of
+// sum(out * v) with respect to each floating input, within f32 tolerance.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "testing/fixtures.h"
+#include "testing/gradcheck.h"
+
+using namespace descent;
+using descent::testing::all_close;
+using descent::testing::Fixtures;
+
+namespace {
+
+// One case of a fixture file: its tensors are named "<case>.<what>".
+class Case {
+ public:
+  Case(const Fixtures& fx, std::string name) : fx_(fx), name_(std::move(name)) {}
+
+  bool has(const std::string& what) const { return fx_.contains(name_ + "." + what); }
+
+  // A fresh copy of an input; a leaf requiring grad when the fixture has its gradient.
+  Tensor input(const std::string& what) {
+    Tensor t = get(what).clone();
+    if (has("grad." + what)) {
+      t.requires_grad_();
+      leaves_.emplace_back(what, t);
+    }
+    return t;
+  }
+  Tensor input_or_undefined(const std::string& what) { return has(what) ? input(what) : Tensor(); }
+
+  // Non-tensor arguments ("<case>.arg.<what>").
+  double num(const std::string& what) const { return get("arg." + what).item<double>(); }
+  int64_t integer(const std::string& what) const { return get("arg." + what).item<int64_t>(); }
+  bool flag(const std::string& what) const { return integer(what) != 0; }
+  Shape dims(const std::string& what) const {
+    return Shape(get("arg." + what).to_vector<int64_t>());
+  }
+  F::Reduction reduction() const {
+    switch (integer("reduction")) {  // gen_golden.py's encoding
+      case 0: return F::Reduction::None;
+      case 1: return F::Reduction::Mean;
+      case 2: return F::Reduction::Sum;
+    }
+    fail("golden", fmt::format("{}: unknown reduction code", name_));
+  }
+
+  // Compares `out` with the expected output, then back-propagates the stored cotangent
+  // and compares the gradient of every input that has one.
+  void verify(const Tensor& out, double atol, double rtol) const {
+    const Tensor& want = get("out");
+    ASSERT_TRUE(out.defined()) << name_ << ": the op returned an undefined tensor";
+    EXPECT_EQ(out.dtype(), want.dtype()) << name_ << ": output dtype";
+    EXPECT_TRUE(all_close(out, want, atol, rtol)) << name_ << ": output";
+    // Every gradient in the fixture must belong to an input the test passed to the op.
+    const std::string prefix = name_ + ".grad.";
+    for (auto it = fx_.lower_bound(prefix); it != fx_.end() && it->first.starts_with(prefix);
+         ++it) {
+      const std::string what = it->first.substr(prefix.size());
+      const bool used = std::any_of(leaves_.begin(), leaves_.end(),
+                                    [&](const auto& leaf) { return leaf.first == what; });
+      EXPECT_TRUE(used) << name_ << ": the fixture has a gradient for '" << what
+                        << "' but the test never asked for that input";
+    }
+    if (leaves_.empty()) return;
+    ASSERT_TRUE(out.requires_grad()) << name_ << ": output is not connected to the graph";
+    out.backward(get("v"));
+    for (const auto& [what, leaf] : leaves_) {
+      const Tensor g = leaf.grad();
+      if (!g.defined()) {
+        ADD_FAILURE() << name_ << ": no gradient for input '" << what << "'";
+        continue;
+      }
+      EXPECT_TRUE(all_close(g, get("grad." + what), atol, rtol))
+          << name_ << ": gradient of '" << what << "'";
+    }
+  }
+
+ private:
+  const Tensor& get(const std::string& what) const {
+    auto it = fx_.find(name_ + "." + what);
+    check(it != fx_.end(), "golden", "fixture has no tensor '{}.{}'", name_, what);
+    return it->second;
+  }
+
+  const Fixtures& fx_;
+  std::string name_;
+  std::vector<std::pair<std::string, Tensor>> leaves_;
+};
+
+using CaseFn = std::function<Tensor(Case&)>;
+
+struct Tolerance {
+  double atol = 1e-5;
+  double rtol = 1e-4;
+};
+
+// Runs every case of tests/data/golden/<family>.txt with the function of the same name.
+// A case in the file without a function, or a function without a case, fails too.
+void run_family(const std::string& family, const std::map<std::string, CaseFn>& fns,
+                Tolerance tol = {}) {
+  Fixtures fx;
+  ASSERT_NO_THROW(fx = descent::testing::read_fixtures(
+                      descent::testing::test_data_path("golden/" + family + ".txt")));
+  std::set<std::string> cases;
+  for (const auto& [key, t] : fx) cases.insert(key.substr(0, key.find('.')));
+  for (const auto& [name, fn] : fns) {
+    if (!cases.contains(name)) ADD_FAILURE() << family << "/" << name << ": no fixture";
+  }
+  for (const std::string& name : cases) {
+    auto it = fns.find(name);
+    if (it == fns.end()) {
+      ADD_FAILURE() << family << "/" << name << ": fixture case has no test";
+      continue;
+    }
+    SCOPED_TRACE(family + "/" + name);
+    try {
+      Case c(fx, name);
+      Tensor out = it->second(c);
+      c.verify(out, tol.atol, tol.rtol);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << family << "/" << name << " threw: " << e.what();
+    }
+  }
+}
+
+// Cases whose inputs are x0, x1, ... (cat, stack).
+std::vector<Tensor> numbered_inputs(Case& c) {
+  std::vector<Tensor> xs;
+  for (int i = 0; c.has(fmt::format("x{}", i)); ++i) xs.push_back(c.input(fmt::format("x{}", i)));
+  return xs;
+}
+
+}  // namespace
+
+TEST(Golden, Elementwise) {
+  auto binary = [](Tensor (*op)(const Tensor&, const Tensor&)) {
+    return [op](Case& c) { return op(c.input("a"), c.input("b")); };
+  };
+  auto unary = [](Tensor (*op)(const Tensor&)) {
+    return [op](Case& c) { return op(c.input("x")); };
+  };
+  Tensor (*pow_tt)(const Tensor&, const Tensor&) = descent::pow;
+  Tensor (*pow_ts)(const Tensor&, Scalar) = descent::pow;
+  auto pow_scalar = [pow_ts](Case& c) { return pow_ts(c.input("a"), c.num("exponent")); };
+  Tensor (*where_ts)(const Tensor&, const Tensor&, Scalar) = descent::where;
+  Tensor (*where_tt)(const Tensor&, const Tensor&, const Tensor&) = descent::where;
+  run_family(
+      "elementwise",
+      {
+          {"add", binary(descent::add)},
+          {"add_bcast", binary(descent::add)},
+          {"sub", binary(descent::sub)},
+          {"mul", binary(descent::mul)},
+          {"div", binary(descent::div)},
+          {"pow", binary(pow_tt)},
+          {"pow_scalar", pow_scalar},
+          {"pow_int", pow_scalar},
+          {"exp", unary(descent::exp)},
+          {"log", unary(descent::log)},
+          {"log1p", unary(descent::log1p)},
+          {"sqrt", unary(descent::sqrt)},
+          {"rsqrt", unary(descent::rsqrt)},
+          {"abs", unary(descent::abs)},
+          {"neg", unary(descent::neg)},
+          {"clamp", [](Case& c) { return descent::clamp(c.input("x"), c.num("lo"), c.num("hi")); }},
+          {"minimum", binary(descent::minimum)},
+          {"maximum", binary(descent::maximum)},
+          {"where", [=](Case& c) { return where_tt(c.input("cond"), c.input("a"), c.input("b")); }},
+          {"where_scalar",
+           [=](Case& c) { return where_ts(c.input("cond"), c.input("a"), c.num("b")); }},
+      });
+}
+
+TEST(Golden, Activation) {
+  auto unary = [](Tensor (*op)(const Tensor&)) {
+    return [op](Case& c) { return op(c.input("x")); };
+  };
+  auto softmax_like = [](Tensor (*op)(const Tensor&, int64_t)) {
+    return [op](Case& c) { return op(c.input("x"), c.integer("dim")); };
+  };
+  auto elu = [](Case& c) { return F::elu(c.input("x"), c.num("alpha")); };
+  run_family(
+      "activation",
+      {
+          {"relu", unary(F::relu)},
+          {"leaky_relu",
+           [](Case& c) { return F::leaky_relu(c.input("x"), c.num("negative_slope")); }},
+          {"elu", elu},
+          {"elu_alpha", elu},
+          {"gelu", [](Case& c) { return F::gelu(c.input("x")); }},
+          {"gelu_tanh", [](Case& c) { return F::gelu(c.input("x"), F::GeluApprox::Tanh); }},
+          {"silu", unary(F::silu)},
+          {"sigmoid", unary(F::sigmoid)},
+          {"tanh", unary(F::tanh)},
+          {"softplus", [](Case& c) { return F::softplus(c.input("x")); }},
+          {"softplus_beta",
+           [](Case& c) { return F::softplus(c.input("x"), c.num("beta"), c.num("threshold")); }},
+          {"softmax", softmax_like(F::softmax)},
+          {"softmax_dim0", softmax_like(F::softmax)},
+          {"log_softmax", softmax_like(F::log_softmax)},
+          {"log_softmax_dim1", softmax_like(F::log_softmax)},
+      });
+}
+
+TEST(Golden, Reduce) {
+  using AllFn = Tensor (*)(const Tensor&);
+  using DimsFn = Tensor (*)(const Tensor&, const Shape&, bool);
+  using DimFn = Tensor (*)(const Tensor&, int64_t, bool);
+  using VarFn = Tensor (*)(const Tensor&, const Shape&, int64_t, bool);
+  auto all = [](AllFn op) { return [op](Case& c) { return op(c.input("x")); }; };
+  auto over = [](DimsFn op) {
+    return [op](Case& c) { return op(c.input("x"), c.dims("dims"), c.flag("keepdim")); };
+  };
+  auto along = [](DimFn op) {
+    return [op](Case& c) { return op(c.input("x"), c.integer("dim"), c.flag("keepdim")); };
+  };
+  auto moment = [](VarFn op) {
+    return [op](Case& c) {
+      return op(c.input("x"), c.dims("dims"), c.integer("correction"), c.flag("keepdim"));
+    };
+  };
+  run_family("reduce", {
+                           {"sum_all", all(descent::sum)},
+                           {"sum_d1", over(descent::sum)},
+                           {"sum_d02_keep", over(descent::sum)},
+                           {"mean_all", all(descent::mean)},
+                           {"mean_d2_keep", over(descent::mean)},
+                           {"mean_d01", over(descent::mean)},
+                           {"var_all", moment(descent::var)},
+                           {"var_d1", moment(descent::var)},
+                           {"var_d0_keep_c0", moment(descent::var)},
+                           {"std_all", moment(descent::std)},
+                           {"std_d2", moment(descent::std)},
+                           {"std_d12_keep", moment(descent::std)},
+                           {"max_all", all(descent::max)},
+                           {"max_d1", along(descent::max)},
+                           {"max_d2_keep", along(descent::max)},
+                           {"min_all", all(descent::min)},
+                           {"min_d0", along(descent::min)},
+                           {"min_d1_keep", along(descent::min)},
+                           {"amax_d12", over(descent::amax)},
+                           {"amax_d0_keep", over(descent::amax)},
+                           {"amin_d1", over(descent::amin)},
+                           {"logsumexp_d1", over(descent::logsumexp)},
+                           {"logsumexp_d02_keep", over(descent::logsumexp)},
+                           {"logsumexp_all", over(descent::logsumexp)},
+                       });
+}
+
+TEST(Golden, Linalg) {
+  auto mm = [](Case& c) { return descent::matmul(c.input("a"), c.input("b")); };
+  run_family(
+      "linalg",
+      {
+          {"matmul_2d", mm},
+          {"matmul_batched", mm},
+          {"matmul_bcast", mm},
+          {"matmul_bcast_2d", mm},
+          {"matmul_matvec", mm},
+          {"matmul_vecmat", mm},
+          {"matmul_dot", mm},
+          {"linear",
+           [](Case& c) { return F::linear(c.input("x"), c.input("weight"), c.input("bias")); }},
+          {"linear_nobias", [](Case& c) { return F::linear(c.input("x"), c.input("weight")); }},
+      });
+}
+
+TEST(Golden, Index) {
+  auto cat = [](Case& c) { return descent::cat(numbered_inputs(c), c.integer("dim")); };
+  auto stack = [](Case& c) { return descent::stack(numbered_inputs(c), c.integer("dim")); };
+  auto index_select = [](Case& c) {
+    return descent::index_select(c.input("x"), c.integer("dim"), c.input("index"));
+  };
+  auto gather = [](Case& c) {
+    return descent::gather(c.input("x"), c.integer("dim"), c.input("index"));
+  };
+  auto scatter_add = [](Case& c) {
+    return descent::scatter_add(c.input("x"), c.integer("dim"), c.input("index"), c.input("src"));
+  };
+  run_family("index",
+             {
+                 {"cat_d0", cat},
+                 {"cat_d1", cat},
+                 {"stack_d0", stack},
+                 {"stack_d2", stack},
+                 {"index_select_d0", index_select},
+                 {"index_select_d1", index_select},
+                 {"gather_d1", gather},
+                 {"gather_d0", gather},
+                 {"scatter_add_d1", scatter_add},
+                 {"scatter_add_d0", scatter_add},
+                 {"embedding",
+                  [](Case& c) { return F::embedding(c.input("indices"), c.input("weight")); }},
+                 {"embedding_padding",
+                  [](Case& c) {
+                    return F::embedding(c.input("indices"), c.input("weight"),
+                                        c.integer("padding_idx"));
+                  }},
+             });
+}
+
+TEST(Golden, Loss) {
+  auto ce = [](Case& c) {
+    return F::cross_entropy(c.input("input"), c.input("target"),
+                            {.weight = c.input_or_undefined("weight"),
+                             .ignore_index = c.integer("ignore_index"),
+                             .reduction = c.reduction(),
+                             .label_smoothing = c.num("label_smoothing")});
+  };
+  auto nll = [](Case& c) {
+    return F::nll_loss(c.input("input"), c.input("target"),
+                       {.weight = c.input_or_undefined("weight"),
+                        .ignore_index = c.integer("ignore_index"),
+                        .reduction = c.reduction()});
+  };
+  auto mse = [](Case& c) {
+    return F::mse_loss(c.input("input"), c.input("target"), c.reduction());
+  };
+  auto l1 = [](Case& c) { return F::l1_loss(c.input("input"), c.input("target"), c.reduction()); };
+  auto smooth_l1 = [](Case& c) {
+    return F::smooth_l1_loss(c.input("input"), c.input("target"), c.reduction(), c.num("beta"));
+  };
+  auto bce = [](Case& c) {
+    return F::binary_cross_entropy_with_logits(c.input("input"), c.input("target"),
+                                               {.weight = c.input_or_undefined("weight"),
+                                                .pos_weight = c.input_or_undefined("pos_weight"),
+                                                .reduction = c.reduction()});
+  };
+  run_family("loss", {
+                         {"ce", ce},
+                         {"ce_sum", ce},
+                         {"ce_none", ce},
+                         {"ce_weight", ce},
+                         {"ce_ignore", ce},
+                         {"ce_ignore_index", ce},
+                         {"ce_smoothing", ce},
+                         {"ce_weight_smoothing_ignore", ce},
+                         {"ce_weight_none", ce},
+                         {"ce_probs", ce},
+                         {"ce_probs_smoothing_weight", ce},
+                         {"ce_probs_sum", ce},
+                         {"ce_spatial", ce},
+                         {"ce_spatial_weight_ignore", ce},
+                         {"nll", nll},
+                         {"nll_weight", nll},
+                         {"nll_weight_ignore", nll},
+                         {"nll_none", nll},
+                         {"nll_sum", nll},
+                         {"mse", mse},
+                         {"mse_sum", mse},
+                         {"mse_none", mse},
+                         {"l1", l1},
+                         {"l1_sum", l1},
+                         {"l1_none", l1},
+                         {"smooth_l1", smooth_l1},
+                         {"smooth_l1_beta", smooth_l1},
+                         {"smooth_l1_none", smooth_l1},
+                         {"bce_logits", bce},
+                         {"bce_logits_pos_weight", bce},
+                         {"bce_logits_weight_pos_weight_sum", bce},
+                         {"bce_logits_none", bce},
+                     });
+}
+
+// ---- the fixture reader ----------------------------------------------------------------
+
+TEST(Fixtures, ParsesEveryDtype) {
+  const auto fx = descent::testing::parse_fixtures(
+      "# a comment\n"
+      "\n"
+      "a f32 2 2 3 1 2.5 -3 nan inf -inf\n"
+      "b f64 0 0.1\n"
+      "c i64 1 3 -1 0 9007199254740993\n"
+      "d i32 1 2 7 -8\n"
+      "e bool 2 1 2 1 0\n"
+      "f f32 2 0 4\n");
+  ASSERT_EQ(fx.size(), 6u);
+  const Tensor& a = fx.at("a");
+  EXPECT_EQ(a.shape(), Shape({2, 3}));
+  EXPECT_EQ(a.dtype(), DType::F32);
+  const auto av = a.to_vector<float>();
+  EXPECT_EQ(av[1], 2.5f);
+  EXPECT_TRUE(std::isnan(av[3]));
+  EXPECT_EQ(av[5], -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(fx.at("b").dim(), 0);
+  EXPECT_EQ(fx.at("b").item<double>(), 0.1);
+  EXPECT_EQ(fx.at("c").to_vector<int64_t>(), (std::vector<int64_t>{-1, 0, 9007199254740993}));
+  EXPECT_EQ(fx.at("d").dtype(), DType::I32);
+  EXPECT_EQ(fx.at("d").to_vector<int32_t>(), (std::vector<int32_t>{7, -8}));
+  EXPECT_EQ(fx.at("e").dtype(), DType::Bool);
+  EXPECT_EQ(fx.at("e").to(DType::I64).to_vector<int64_t>(), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(fx.at("f").shape(), Shape({0, 4}));
+}
+
+TEST(Fixtures, MalformedInputThrows) {
+  using descent::testing::parse_fixtures;
+  EXPECT_THROW_MSG(parse_fixtures("x f32\n", "t.txt"),
+                   "fixtures: t.txt:1: x: expected '<name> <dtype> <ndim>");
+  EXPECT_THROW_MSG(parse_fixtures("# c\nx f16 0 1\n", "t.txt"),
+                   "t.txt:2: x: unknown dtype 'f16' (expected f32, f64, i32, i64 or bool)");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 two 1 2\n"), "x: ndim 'two' is not a valid number");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 9 1\n"), "x: ndim 9 is outside [0, 8]");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 3 1 2\n"), "x: expected 3 dims, got 2");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 1 -2\n"), "x: dim 0 is negative (-2)");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 2 2 3 1 2 3 4 5\n"),
+                   "x: shape [2, 3] needs 6 values, got 5");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 1 2 1 2 3\n"), "x: shape [2] needs 2 values, got 3");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 2 4611686018427387904 4 1\n"),
+                   "needs too many values, got 1");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 1 2 1 1.5x\n"), "x: value '1.5x' is not a valid number");
+  EXPECT_THROW_MSG(parse_fixtures("x i64 1 1 1.5\n"), "x: value '1.5' is not a valid number");
+  EXPECT_THROW_MSG(parse_fixtures("x bool 1 1 2\n"), "x: bool value '2' must be 0 or 1");
+  EXPECT_THROW_MSG(parse_fixtures("x f32 0 1\nx f32 0 2\n", "t.txt"),
+                   "t.txt:2: x: name defined twice");
+  EXPECT_THROW_MSG(descent::testing::read_fixtures("/nonexistent/golden.txt"),
+                   "fixtures: cannot open /nonexistent/golden.txt");
+}
