@@ -22,18 +22,29 @@ namespace descent {
 
 // ---- elementwise ---------------------------------------------------------------
 enum class UnaryOp : uint8_t {
-  Neg, Exp, Log, Log1p, Sqrt, Rsqrt, Abs, Sign, Reciprocal, Square,
-  Relu, Sigmoid, Tanh,
-  Gelu,       // exact: x·Φ(x)
-  GeluTanh,   // tanh approximation
+  Neg,
+  Exp,
+  Log,
+  Log1p,
+  Sqrt,
+  Rsqrt,
+  Abs,
+  Sign,
+  Reciprocal,
+  Square,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Gelu,      // exact: x·Φ(x)
+  GeluTanh,  // tanh approximation
   Silu,
-  Softplus,   // log(1 + exp(beta·x)) / beta, linear above `threshold`
-  LeakyRelu,  // alpha = negative slope
-  Elu,        // alpha
-  PowScalar,  // x ** alpha
-  Clamp,      // into [alpha, beta]
-  IsFinite,   // out dtype Bool
-  LogicalNot, // out dtype Bool
+  Softplus,    // log(1 + exp(beta·x)) / beta, linear above `threshold`
+  LeakyRelu,   // alpha = negative slope
+  Elu,         // alpha
+  PowScalar,   // x ** alpha
+  Clamp,       // into [alpha, beta]
+  IsFinite,    // out dtype Bool
+  LogicalNot,  // out dtype Bool
 };
 
 struct UnaryParams {
@@ -42,9 +53,21 @@ struct UnaryParams {
 };
 
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Pow, Minimum, Maximum,
-  Eq, Ne, Lt, Le, Gt, Ge,  // out dtype Bool
-  LogicalAnd, LogicalOr,   // out dtype Bool
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Minimum,
+  Maximum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,  // out dtype Bool
+  LogicalAnd,
+  LogicalOr,  // out dtype Bool
   // Fused backward kernels: (a, b) = (grad, saved) → grad_in.
   ReluBackward,     // b = x: grad where x > 0
   SigmoidBackward,  // b = y: grad·y·(1-y)
@@ -54,16 +77,31 @@ enum class BinaryOp : uint8_t {
 // Names for error messages.
 constexpr std::string_view op_name(UnaryOp op) {
   constexpr std::string_view names[] = {
-      "neg", "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "reciprocal", "square",
-      "relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "softplus", "leaky_relu", "elu",
-      "pow", "clamp", "isfinite", "logical_not"};
+      "neg",        "exp",        "log",  "log1p",   "sqrt",  "rsqrt",    "abs",        "sign",
+      "reciprocal", "square",     "relu", "sigmoid", "tanh",  "gelu",     "gelu_tanh",  "silu",
+      "softplus",   "leaky_relu", "elu",  "pow",     "clamp", "isfinite", "logical_not"};
   static_assert(std::size(names) == size_t(UnaryOp::LogicalNot) + 1);
   return names[int(op)];
 }
 constexpr std::string_view op_name(BinaryOp op) {
-  constexpr std::string_view names[] = {
-      "add", "sub", "mul", "div", "pow", "minimum", "maximum", "eq", "ne", "lt", "le", "gt",
-      "ge", "logical_and", "logical_or", "relu_backward", "sigmoid_backward", "tanh_backward"};
+  constexpr std::string_view names[] = {"add",
+                                        "sub",
+                                        "mul",
+                                        "div",
+                                        "pow",
+                                        "minimum",
+                                        "maximum",
+                                        "eq",
+                                        "ne",
+                                        "lt",
+                                        "le",
+                                        "gt",
+                                        "ge",
+                                        "logical_and",
+                                        "logical_or",
+                                        "relu_backward",
+                                        "sigmoid_backward",
+                                        "tanh_backward"};
   static_assert(std::size(names) == size_t(BinaryOp::TanhBackward) + 1);
   return names[int(op)];
 }
@@ -164,8 +202,7 @@ class Backend {
   // out = op(a, b); a and b have out's shape (broadcast views) and one dtype.
   virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
   // out = cond ? a : b; cond is Bool; all have out's shape (broadcast views).
-  virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b,
-                     const Tensor& out) = 0;
+  virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) = 0;
 
   // ---- reductions, linear algebra, softmax ----
   virtual void reduce(const ReduceArgs& args) = 0;

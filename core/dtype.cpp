@@ -7,7 +7,7 @@ uint16_t Half::from_float(float f) {
   std::memcpy(&x, &f, 4);
   const uint32_t sign = (x >> 16) & 0x8000u;
   uint32_t mag = x & 0x7fffffffu;
-  if (mag > 0x7f800000u) return uint16_t(sign | 0x7e00u);  // NaN
+  if (mag > 0x7f800000u) return uint16_t(sign | 0x7e00u);   // NaN
   if (mag >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // overflow → Inf
   if (mag < 0x38800000u) {                                  // subnormal or zero
     // Shift the (implicit-1) mantissa into place with round-to-nearest-even.

@@ -73,29 +73,83 @@ inline bool is_floating(DType t) {
 inline bool is_integral(DType t) { return t == DType::I32 || t == DType::I64; }
 
 // C++ type for each dtype, and back.
-template <DType D> struct CppType;
-template <> struct CppType<DType::F32> { using type = float; };
-template <> struct CppType<DType::F64> { using type = double; };
-template <> struct CppType<DType::F16> { using type = Half; };
-template <> struct CppType<DType::BF16> { using type = BFloat16; };
-template <> struct CppType<DType::I32> { using type = int32_t; };
-template <> struct CppType<DType::I64> { using type = int64_t; };
-template <> struct CppType<DType::Bool> { using type = bool; };
+template <DType D>
+struct CppType;
+template <>
+struct CppType<DType::F32> {
+  using type = float;
+};
+template <>
+struct CppType<DType::F64> {
+  using type = double;
+};
+template <>
+struct CppType<DType::F16> {
+  using type = Half;
+};
+template <>
+struct CppType<DType::BF16> {
+  using type = BFloat16;
+};
+template <>
+struct CppType<DType::I32> {
+  using type = int32_t;
+};
+template <>
+struct CppType<DType::I64> {
+  using type = int64_t;
+};
+template <>
+struct CppType<DType::Bool> {
+  using type = bool;
+};
 
-template <class T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::F32; }
-template <> constexpr DType dtype_of<double>() { return DType::F64; }
-template <> constexpr DType dtype_of<Half>() { return DType::F16; }
-template <> constexpr DType dtype_of<BFloat16>() { return DType::BF16; }
-template <> constexpr DType dtype_of<int32_t>() { return DType::I32; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::I64; }
-template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
+template <class T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::F32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::F64;
+}
+template <>
+constexpr DType dtype_of<Half>() {
+  return DType::F16;
+}
+template <>
+constexpr DType dtype_of<BFloat16>() {
+  return DType::BF16;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::I32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::I64;
+}
+template <>
+constexpr DType dtype_of<bool>() {
+  return DType::Bool;
+}
 
 // The type arithmetic runs in: float for the 16-bit floats, the type itself otherwise.
-template <class T> struct ComputeType { using type = T; };
-template <> struct ComputeType<Half> { using type = float; };
-template <> struct ComputeType<BFloat16> { using type = float; };
-template <class T> using compute_t = typename ComputeType<T>::type;
+template <class T>
+struct ComputeType {
+  using type = T;
+};
+template <>
+struct ComputeType<Half> {
+  using type = float;
+};
+template <>
+struct ComputeType<BFloat16> {
+  using type = float;
+};
+template <class T>
+using compute_t = typename ComputeType<T>::type;
 
 // Calls f.template operator()<T>() with the C++ type of `t`:
 //   visit_dtype(t, [&]<class T>() { ... });

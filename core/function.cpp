@@ -24,7 +24,8 @@ void connect(Node& node, const std::shared_ptr<Node>& self, const std::vector<Te
     if (!out.defined() || !is_floating(out.dtype())) continue;
     // If forward kept a handle to this output (saved it, or returned an input), give
     // the caller a fresh handle: a saved tensor must not own the node that saves it.
-    if (out.impl_ptr().use_count() > 1) out = make_view(out, out.shape(), out.strides(), out.offset());
+    if (out.impl_ptr().use_count() > 1)
+      out = make_view(out, out.shape(), out.strides(), out.offset());
     out.impl()->grad_fn = self;
     out.impl()->output_nr = i;
     out.impl()->requires_grad = true;

@@ -38,11 +38,11 @@ class Node : public std::enable_shared_from_this<Node> {
   // Frees what forward saved for backward. Returns false when nothing was saved.
   virtual bool release_saved() { return false; }
 
-  std::vector<Edge> next_edges;      // one per input
-  std::vector<TensorMeta> inputs;    // one per input
-  std::vector<TensorMeta> outputs;   // one per output
+  std::vector<Edge> next_edges;                          // one per input
+  std::vector<TensorMeta> inputs;                        // one per input
+  std::vector<TensorMeta> outputs;                       // one per output
   std::vector<std::pair<uint32_t, GradHook>> pre_hooks;  // (output_nr, hook)
-  bool released = false;             // saved state was freed by a backward
+  bool released = false;                                 // saved state was freed by a backward
 };
 
 // The gradient edge of a tensor: its grad_fn, or its leaf accumulator, or none.

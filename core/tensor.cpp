@@ -70,7 +70,7 @@ T Tensor::item() const {
   return to_vector<T>()[0];
 }
 
-#define DESCENT_INSTANTIATE(T)                     \
+#define DESCENT_INSTANTIATE(T)                       \
   template std::vector<T> Tensor::to_vector() const; \
   template T Tensor::item() const;
 DESCENT_INSTANTIATE(float)

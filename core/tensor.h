@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
 #include "core/device.h"
+#include "core/dtype.h"
 #include "core/shape.h"
 #include "core/storage.h"
 
@@ -41,8 +41,8 @@ struct TensorImpl {
   DType dtype = DType::F32;
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;
-  std::shared_ptr<autograd::Node> grad_fn;  // null for leaves
-  uint32_t output_nr = 0;                   // which output of grad_fn this is
+  std::shared_ptr<autograd::Node> grad_fn;           // null for leaves
+  uint32_t output_nr = 0;                            // which output of grad_fn this is
   std::shared_ptr<autograd::Node> grad_accumulator;  // leaves that require grad
 };
 
@@ -59,7 +59,7 @@ class Tensor {
   const Shape& shape() const { return impl_->shape; }
   const Strides& strides() const { return impl_->strides; }
   int dim() const { return impl_->shape.size(); }
-  int64_t size(int64_t d) const;    // negative d counts from the end
+  int64_t size(int64_t d) const;  // negative d counts from the end
   int64_t stride(int64_t d) const;
   int64_t numel() const { return impl_->shape.numel(); }
   int64_t offset() const { return impl_->offset; }
@@ -118,7 +118,7 @@ class Tensor {
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
   Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
   Tensor select(int64_t dim, int64_t index) const;  // drops `dim`
-  Tensor expand(const Shape& shape) const;           // -1 keeps a dim
+  Tensor expand(const Shape& shape) const;          // -1 keeps a dim
   Tensor broadcast_to(const Shape& shape) const { return expand(shape); }
   Tensor squeeze() const;
   Tensor squeeze(int64_t dim) const;

@@ -3,8 +3,8 @@
 namespace descent::ops {
 
 void check_same_device(const Tensor& a, const Tensor& b, std::string_view op) {
-  check(a.device() == b.device(), op, "expected tensors on one device, got {} and {}",
-        a.device(), b.device());
+  check(a.device() == b.device(), op, "expected tensors on one device, got {} and {}", a.device(),
+        b.device());
 }
 
 void check_defined(const Tensor& t, std::string_view op, std::string_view what) {
@@ -14,9 +14,14 @@ void check_defined(const Tensor& t, std::string_view op, std::string_view what) 
 namespace {
 bool bool_result(BinaryOp op) {
   switch (op) {
-    case BinaryOp::Eq: case BinaryOp::Ne: case BinaryOp::Lt: case BinaryOp::Le:
-    case BinaryOp::Gt: case BinaryOp::Ge: case BinaryOp::LogicalAnd: case BinaryOp::LogicalOr:
-      return true;
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::LogicalOr: return true;
     default: return false;
   }
 }
@@ -24,8 +29,8 @@ bool bool_result(BinaryOp op) {
 
 Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p) {
   const bool to_bool = op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
-  Tensor out = Tensor::empty(x.shape(), {.dtype = to_bool ? DType::Bool : x.dtype(),
-                                         .device = x.device()});
+  Tensor out =
+      Tensor::empty(x.shape(), {.dtype = to_bool ? DType::Bool : x.dtype(), .device = x.device()});
   backend_for(x).unary(op, x, out, p);
   return out;
 }
@@ -34,11 +39,12 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, std:
   check_defined(a, name, "first operand");
   check_defined(b, name, "second operand");
   check_same_device(a, b, name);
-  const Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), name);
+  const Shape shape =
+      a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), name);
   const Tensor ac = a.dtype() == compute ? a : a.to(compute);
   const Tensor bc = b.dtype() == compute ? b : b.to(compute);
-  Tensor out = Tensor::empty(shape, {.dtype = bool_result(op) ? DType::Bool : compute,
-                                     .device = a.device()});
+  Tensor out = Tensor::empty(
+      shape, {.dtype = bool_result(op) ? DType::Bool : compute, .device = a.device()});
   backend_for(a).binary(op, ac, bc, out);
   return out;
 }

@@ -157,7 +157,8 @@ struct Where {
     ops::check_same_device(a, b, name);
     cond = c;
     const DType dt = result_type(a, b);
-    const Shape shape = broadcast_shapes(c.shape(), broadcast_shapes(a.shape(), b.shape(), name), name);
+    const Shape shape =
+        broadcast_shapes(c.shape(), broadcast_shapes(a.shape(), b.shape(), name), name);
     Tensor out = Tensor::empty(shape, {.dtype = dt, .device = a.device()});
     backend_for(a).where(c, a.to(dt), b.to(dt), out);
     return out;

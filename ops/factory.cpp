@@ -34,8 +34,8 @@ Tensor arange(double end, TensorOptions opt) { return arange(0.0, end, 1.0, opt)
 
 Tensor arange(double start, double end, double step, TensorOptions opt) {
   check(step != 0.0, "arange", "step must be nonzero");
-  check(std::isfinite(start) && std::isfinite(end), "arange", "bounds must be finite, got {} and {}",
-        start, end);
+  check(std::isfinite(start) && std::isfinite(end), "arange",
+        "bounds must be finite, got {} and {}", start, end);
   check((end - start) / step >= 0, "arange", "step {} goes away from end {} (start {})", step, end,
         start);
   const int64_t n = int64_t(std::ceil((end - start) / step));

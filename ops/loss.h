@@ -7,14 +7,15 @@ namespace descent::F {
 enum class Reduction { None, Mean, Sum };
 
 struct CrossEntropyOptions {
-  Tensor weight{};             // per-class weights (C), optional
-  int64_t ignore_index = -100; // targets equal to this add nothing (integer targets)
+  Tensor weight{};              // per-class weights (C), optional
+  int64_t ignore_index = -100;  // targets equal to this add nothing (integer targets)
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;
 };
 // input: (N, C) or (N, C, d1...) logits. target: integer class indices (N) / (N, d1...),
 // or class probabilities with input's shape.
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& opt = {});
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyOptions& opt = {});
 
 struct NllLossOptions {
   Tensor weight{};

@@ -54,8 +54,8 @@ Shape infer_shape(const Shape& shape, int64_t numel, std::string_view op) {
     }
   }
   if (infer >= 0) {
-    check(known != 0 && numel % known == 0, op,
-          "shape {} is invalid for input of size {}", shape, numel);
+    check(known != 0 && numel % known == 0, op, "shape {} is invalid for input of size {}", shape,
+          numel);
     out[infer] = numel / known;
   }
   check(out.numel() == numel, op, "shape {} is invalid for input of size {}", shape, numel);
@@ -247,8 +247,8 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
   ops::check_defined(*this, "select");
   const int w = wrap_dim(d, dim(), "select");
   const int64_t n = shape()[w];
-  check(index >= -n && index < n, "select", "index {} is out of range for dim {} of size {}",
-        index, d, n);
+  check(index >= -n && index < n, "select", "index {} is out of range for dim {} of size {}", index,
+        d, n);
   if (index < 0) index += n;
   return narrow(w, index, 1).squeeze(w);
 }

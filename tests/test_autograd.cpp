@@ -47,7 +47,7 @@ TEST(Autograd, BroadcastGradientIsSummedToInputShape) {
 }
 
 TEST(Autograd, GradientIsCastToInputDtype) {
-  Tensor a = ones({2}, {.requires_grad = true});                    // f32
+  Tensor a = ones({2}, {.requires_grad = true});                       // f32
   Tensor b = ones({2}, {.dtype = DType::F64, .requires_grad = true});  // f64
   Tensor y = (a * b).sum();
   EXPECT_EQ(y.dtype(), DType::F64);

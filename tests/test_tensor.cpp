@@ -12,7 +12,8 @@ TEST(Tensor, FactoriesAndMetadata) {
   EXPECT_EQ(z.numel(), 6);
   EXPECT_TRUE(z.is_contiguous());
   EXPECT_EQ(reinterpret_cast<uintptr_t>(z.storage()->data()) % 64, 0u);
-  EXPECT_EQ(full({2}, 7.5, {.dtype = DType::F64}).to_vector<double>(), (std::vector<double>{7.5, 7.5}));
+  EXPECT_EQ(full({2}, 7.5, {.dtype = DType::F64}).to_vector<double>(),
+            (std::vector<double>{7.5, 7.5}));
   EXPECT_EQ(arange(5).to_vector<float>(), (std::vector<float>{0, 1, 2, 3, 4}));
   EXPECT_EQ(arange(1, 2, 0.25, {.dtype = DType::F64}).to_vector<double>(),
             (std::vector<double>{1, 1.25, 1.5, 1.75}));

@@ -29,8 +29,7 @@ inline D convert(S v) {
 
 void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
   check(src.device().is_cpu() && dst.device().is_cpu(), "copy",
-        "the CPU backend copies between CPU tensors only, got {} → {}", src.device(),
-        dst.device());
+        "the CPU backend copies between CPU tensors only, got {} → {}", src.device(), dst.device());
   if (src.dtype() == dst.dtype() && src.shape() == dst.shape() && src.is_contiguous() &&
       dst.is_contiguous()) {
     if (src.raw_data() != dst.raw_data()) {
@@ -46,7 +45,8 @@ void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
           const S* in = reinterpret_cast<const S*>(p[1]);
           for (int64_t i = 0; i < n; ++i) o[i] = convert<D, S>(in[i]);
         } else {
-          for (int64_t i = 0; i < n; ++i) at<D>(p[0], i, s[0]) = convert<D, S>(at<S>(p[1], i, s[1]));
+          for (int64_t i = 0; i < n; ++i)
+            at<D>(p[0], i, s[0]) = convert<D, S>(at<S>(p[1], i, s[1]));
         }
       });
     });

@@ -125,8 +125,7 @@ void unary_integral(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams 
     }
     case UnaryOp::IsFinite: return unary_loop<T, bool>(x, out, [](C) { return true; });
     case UnaryOp::LogicalNot: return unary_loop<T, bool>(x, out, [](C v) { return v == C(0); });
-    default:
-      fail("unary", fmt::format("{} is not defined for dtype {}", op_name(op), x.dtype()));
+    default: fail("unary", fmt::format("{} is not defined for dtype {}", op_name(op), x.dtype()));
   }
 }
 
@@ -220,8 +219,7 @@ void unary_bool(UnaryOp op, const Tensor& x, const Tensor& out) {
     case UnaryOp::Sign:
     case UnaryOp::Square:
     case UnaryOp::Relu: return unary_loop<bool, bool>(x, out, [](bool v) { return v; });
-    default:
-      fail("unary", fmt::format("{} is not defined for bool tensors", op_name(op)));
+    default: fail("unary", fmt::format("{} is not defined for bool tensors", op_name(op)));
   }
 }
 
@@ -256,8 +254,7 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
           return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x == y; });
         case BinaryOp::Ne:
           return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x != y; });
-        default:
-          fail("binary", fmt::format("{} is not defined for bool tensors", op_name(op)));
+        default: fail("binary", fmt::format("{} is not defined for bool tensors", op_name(op)));
       }
     } else {
       binary_typed<T>(op, a, b, out);

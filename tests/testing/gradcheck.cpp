@@ -67,7 +67,8 @@ std::string gradcheck(const Fn& f, const std::vector<Tensor>& inputs, GradcheckO
   std::vector<Tensor> g = autograd::grad({L}, wrt, {}, false, false, true);
   std::vector<Tensor> analytic;
   size_t j = 0;
-  for (const Tensor& x : inputs) analytic.push_back(x.defined() && x.requires_grad() ? g[j++] : Tensor());
+  for (const Tensor& x : inputs)
+    analytic.push_back(x.defined() && x.requires_grad() ? g[j++] : Tensor());
   auto eval = [&] {
     NoGradGuard ng;
     return dot(f(inputs), v);
@@ -100,9 +101,9 @@ std::string gradgradcheck(const Fn& f, const std::vector<Tensor>& inputs, Gradch
     return s;
   };
   Tensor H = h();
-  std::vector<Tensor> analytic_wrt =
-      H.requires_grad() ? autograd::grad({H}, wrt, {}, false, false, true)
-                        : std::vector<Tensor>(wrt.size());
+  std::vector<Tensor> analytic_wrt = H.requires_grad()
+                                         ? autograd::grad({H}, wrt, {}, false, false, true)
+                                         : std::vector<Tensor>(wrt.size());
   std::vector<Tensor> analytic;
   size_t j = 0;
   for (const Tensor& x : inputs) {
@@ -129,9 +130,8 @@ Tensor rand_input(const Shape& shape, double lo, double hi, uint64_t seed) {
     const bool both_nan = std::isnan(av[i]) && std::isnan(bv[i]);
     const bool same = av[i] == bv[i];  // also equal infinities, whose difference is NaN
     if (!both_nan && !same && !(std::abs(av[i] - bv[i]) <= atol + rtol * std::abs(bv[i]))) {
-      return ::testing::AssertionFailure()
-             << "element " << i << ": " << av[i] << " vs " << bv[i] << " (atol " << atol
-             << ", rtol " << rtol << ")";
+      return ::testing::AssertionFailure() << "element " << i << ": " << av[i] << " vs " << bv[i]
+                                           << " (atol " << atol << ", rtol " << rtol << ")";
     }
   }
   return ::testing::AssertionSuccess();

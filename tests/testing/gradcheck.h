@@ -1,18 +1,17 @@
 #pragma once
 // Test helpers: finite-difference gradient checks and tensor comparisons.
+#include <descent/descent.h>
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <vector>
-
-#include <descent/descent.h>
 
 namespace descent::testing {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 struct GradcheckOptions {
-  double eps = 1e-6;   // central-difference step
+  double eps = 1e-6;  // central-difference step
   double atol = 1e-7;
   double rtol = 1e-5;
   uint64_t seed = 1234;  // for the random output cotangent
@@ -40,13 +39,13 @@ Tensor rand_input(const Shape& shape, double lo = -1.0, double hi = 1.0, uint64_
   EXPECT_EQ(::descent::testing::gradcheck(f, inputs, ##__VA_ARGS__), "")
 #define EXPECT_GRADGRADCHECK(f, inputs, ...) \
   EXPECT_EQ(::descent::testing::gradgradcheck(f, inputs, ##__VA_ARGS__), "")
-#define EXPECT_THROW_MSG(stmt, substr)                                                       \
-  do {                                                                                       \
-    try {                                                                                    \
-      stmt;                                                                                  \
-      ADD_FAILURE() << "expected descent::Error containing \"" << substr << "\"";            \
-    } catch (const ::descent::Error& e) {                                                    \
-      EXPECT_NE(std::string(e.what()).find(substr), std::string::npos)                       \
-          << "message was: " << e.what();                                                    \
-    }                                                                                        \
+#define EXPECT_THROW_MSG(stmt, substr)                                            \
+  do {                                                                            \
+    try {                                                                         \
+      stmt;                                                                       \
+      ADD_FAILURE() << "expected descent::Error containing \"" << substr << "\""; \
+    } catch (const ::descent::Error& e) {                                         \
+      EXPECT_NE(std::string(e.what()).find(substr), std::string::npos)            \
+          << "message was: " << e.what();                                         \
+    }                                                                             \
   } while (0)
