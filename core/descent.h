@@ -1,6 +1,7 @@
 #pragma once
 // Everything a training program needs: #include <descent/descent.h>
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"
@@ -10,6 +11,7 @@
 #include "core/random.h"
 #include "core/tensor.h"
 #include "ops/activation.h"
+#include "ops/checkpoint.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/factory.h"

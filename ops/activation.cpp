@@ -12,6 +12,7 @@
 
 #include <cmath>
 
+#include "core/autocast.h"
 #include "core/function.h"
 #include "core/grad_mode.h"
 #include "ops/dispatch.h"
@@ -233,7 +234,9 @@ template <bool Log>
 Tensor softmax_impl(const Tensor& x, int64_t dim) {
   constexpr std::string_view op = Softmax<Log>::name;
   check_floating(x, op);
-  return autograd::apply<Softmax<Log>>(x, wrap_dim(dim, x.dim(), op));
+  // Under amp::Autocast, softmax runs in f32 whatever the input's precision.
+  const Tensor x32 = amp::to_fp32(x);
+  return autograd::apply<Softmax<Log>>(x32, wrap_dim(dim, x32.dim(), op));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/autocast.h"
 #include "core/function.h"
 #include "ops/dispatch.h"
 #include "ops/elementwise.h"
@@ -121,7 +122,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   const int64_t ka = a_in.size(-1), kb = b_in.dim() == 1 ? b_in.size(0) : b_in.size(-2);
   check(ka == kb, "matmul", "shapes {} and {} cannot be multiplied ({} != {} in the inner dim)",
         a_in.shape(), b_in.shape(), ka, kb);
-  const DType dt = result_type(a_in, b_in);
+  // Under amp::Autocast, f32 products run in the autocast dtype.
+  const DType dt = amp::lower_precision(result_type(a_in, b_in));
   const Tensor a = a_in.to(dt), b = b_in.to(dt);
   // 1-D operands get a dim (a row for a, a column for b) that is dropped afterwards.
   const Tensor a2 = a.dim() == 1 ? a.reshape({1, ka}) : a;
@@ -161,6 +163,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     check_numeric(bias, "linear", "bias");
     dt = promote_types(dt, bias.dtype());
   }
+  dt = amp::lower_precision(dt);
   return autograd::apply<Linear>(x.to(dt), weight.to(dt), bias.defined() ? bias.to(dt) : bias);
 }
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/autocast.h"
 #include "core/function.h"
 #include "ops/activation.h"
 #include "ops/dispatch.h"
@@ -228,7 +229,9 @@ Tensor cross_entropy_probs(const Tensor& input, const Tensor& target,
 
 }  // namespace
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& opt) {
+Tensor nll_loss(const Tensor& input16, const Tensor& target, const NllLossOptions& opt) {
+  // Under amp::Autocast, losses are computed in f32 whatever the input precision.
+  const Tensor input = amp::to_fp32(input16);
   constexpr std::string_view op = "nll_loss";
   check_floating_input(input, op);
   ops::check_defined(target, op, "target");
@@ -243,7 +246,10 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions&
   return restore(reduce_nll(terms.loss, terms, opt.reduction), b, opt.reduction);
 }
 
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& opt) {
+Tensor cross_entropy(const Tensor& input16, const Tensor& target16,
+                     const CrossEntropyOptions& opt) {
+  // Under amp::Autocast, losses are computed in f32 whatever the input precision.
+  const Tensor input = amp::to_fp32(input16), target = amp::to_fp32(target16);
   constexpr std::string_view op = "cross_entropy";
   check_floating_input(input, op);
   ops::check_defined(target, op, "target");
@@ -314,19 +320,23 @@ struct SoftplusNeg {
 
 }  // namespace
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input16, const Tensor& target16, Reduction reduction) {
+  const Tensor input = amp::to_fp32(input16), target = amp::to_fp32(target16);
   check_pair(input, target, "mse_loss");
   check_reduction(reduction, "mse_loss");
   return reduce(square(input - target), reduction);
 }
 
-Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor l1_loss(const Tensor& input16, const Tensor& target16, Reduction reduction) {
+  const Tensor input = amp::to_fp32(input16), target = amp::to_fp32(target16);
   check_pair(input, target, "l1_loss");
   check_reduction(reduction, "l1_loss");
   return reduce(abs(input - target), reduction);
 }
 
-Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
+Tensor smooth_l1_loss(const Tensor& input16, const Tensor& target16, Reduction reduction,
+                      double beta) {
+  const Tensor input = amp::to_fp32(input16), target = amp::to_fp32(target16);
   constexpr std::string_view op = "smooth_l1_loss";
   check_pair(input, target, op);
   check_reduction(reduction, op);
@@ -338,8 +348,9 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
   return reduce(loss, reduction);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+Tensor binary_cross_entropy_with_logits(const Tensor& input16, const Tensor& target16,
                                         const BceWithLogitsOptions& opt) {
+  const Tensor input = amp::to_fp32(input16), target = amp::to_fp32(target16);
   constexpr std::string_view op = "binary_cross_entropy_with_logits";
   check_pair(input, target, op);
   check_reduction(opt.reduction, op);
