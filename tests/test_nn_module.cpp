@@ -1,9 +1,9 @@
 // nn::Module: registration and dotted names, tied weights, train/eval, in-place
 // dtype conversion seen through every handle, zero_grad, apply, hooks, printing,
-// state_dict/load_state_dict (strict and not), and moves.
+// state_dict/load_state_dict (strict and not), moves; Sequential and ModuleList.
 #include <sstream>
 
-#include "nn/module.h"
+#include "nn/nn.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;
@@ -352,4 +352,114 @@ TEST(Module, UserModuleTrainsThroughRegisteredParameters) {
   }
   EXPECT_NEAR(m.weight_.item<double>(), 2.0, 1e-3);
   EXPECT_NEAR(m.bias_.item<double>(), -1.0, 1e-3);
+}
+
+// ---- containers ---------------------------------------------------------------------
+
+TEST(Sequential, RunsModulesInOrderUnderIndexNames) {
+  nn::Sequential model(nn::Linear(784, 512), nn::ReLU(), nn::Linear(512, 10));
+  EXPECT_EQ(model.size(), 3u);
+  EXPECT_EQ(names_of(model.named_parameters()),
+            (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"}));
+  EXPECT_EQ(model.parameters().size(), 4u);
+  Tensor x = randn({8, 784});
+  Tensor y = model(x);
+  EXPECT_EQ(y.shape(), (Shape{8, 10}));
+  auto& fc1 = model.at<nn::Linear>(0);
+  auto& fc2 = model.at<nn::Linear>(2);
+  EXPECT_TRUE(all_close(y, fc2(F::relu(fc1(x))), 0, 0));
+  EXPECT_EQ(&model[-1], &fc2);
+  EXPECT_EQ(model.ptr(1)->type_name(), "ReLU");
+  // Gradients reach every parameter.
+  y.sum().backward();
+  for (const Tensor& p : model.parameters()) EXPECT_TRUE(p.grad().defined());
+}
+
+TEST(Sequential, AcceptsSharedPtrsAndPushBack) {
+  auto fc = std::make_shared<nn::Linear>(2, 3);
+  nn::Sequential s(fc, nn::Tanh());
+  EXPECT_EQ(&s.at<nn::Linear>(0), fc.get());  // shared, not copied
+  s.push_back(nn::Linear(3, 1));
+  s.push_back(std::make_shared<nn::Sigmoid>());
+  EXPECT_EQ(s.size(), 4u);
+  EXPECT_EQ(s.named_children()[3].first, "3");
+  Tensor x = randn({5, 2});
+  Tensor want = F::sigmoid(s.at<nn::Linear>(2)(F::tanh((*fc)(x))));
+  EXPECT_TRUE(all_close(s(x), want, 0, 0));
+  // Empty is the identity.
+  nn::Sequential empty;
+  EXPECT_TRUE(empty(x).is_same(x));
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(Sequential, NestsWithDottedNamesAndPrintsTheTree) {
+  nn::Sequential model(nn::Sequential(nn::Linear(4, 3), nn::ReLU()), nn::Dropout(0.1),
+                       nn::Linear(3, 2, {.bias = false}));
+  EXPECT_EQ(names_of(model.named_parameters()),
+            (std::vector<std::string>{"0.0.weight", "0.0.bias", "2.weight"}));
+  EXPECT_EQ(model.repr(),
+            "Sequential(\n"
+            "  (0): Sequential(\n"
+            "    (0): Linear(in_features=4, out_features=3, bias=true)\n"
+            "    (1): ReLU()\n"
+            "  )\n"
+            "  (1): Dropout(p=0.1)\n"
+            "  (2): Linear(in_features=3, out_features=2, bias=false)\n"
+            ")");
+  EXPECT_EQ(fmt::format("{}", model), model.repr());
+  model.eval();
+  EXPECT_FALSE(model.at<nn::Sequential>(0)[0].is_training());
+}
+
+TEST(Sequential, IndexAndTypeErrorsThrow) {
+  nn::Sequential s(nn::Linear(2, 2), nn::ReLU());
+  EXPECT_THROW_MSG(s[2], "Sequential: index 2 is out of range for 2 modules");
+  EXPECT_THROW_MSG(s[-3], "Sequential: index -3 is out of range for 2 modules");
+  EXPECT_THROW_MSG(s.at<nn::Linear>(1),
+                   "Sequential: module 1 is a ReLU, expected descent::nn::Linear");
+}
+
+TEST(Sequential, MovesAndRoundTripsItsStateDict) {
+  nn::Sequential a(nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2));
+  const Tensor w = a.at<nn::Linear>(0).weight();
+  nn::Sequential b(std::move(a));
+  EXPECT_TRUE(b.at<nn::Linear>(0).weight().is_same(w));
+  EXPECT_TRUE(b.parameters()[0].is_same(w));
+  nn::Sequential c(nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2));
+  c.load_state_dict(b.state_dict());
+  Tensor x = randn({2, 3});
+  EXPECT_TRUE(all_close(c(x), b(x), 0, 0));
+  nn::Sequential wrong(nn::Linear(3, 4), nn::Linear(4, 2));
+  EXPECT_THROW_MSG(wrong.load_state_dict(b.state_dict()),
+                   "missing keys '1.bias', '1.weight'; unexpected keys '2.bias', '2.weight'");
+}
+
+TEST(ModuleList, HoldsModulesForAParentsForward) {
+  struct Tower : nn::Module {
+    std::shared_ptr<nn::ModuleList> layers;
+    Tower() : layers(register_module("layers", std::make_shared<nn::ModuleList>())) {
+      for (int i = 0; i < 3; ++i) layers->push_back(nn::Linear(4, 4));
+    }
+    Tensor forward(const Tensor& x) override {
+      Tensor h = x;
+      for (size_t i = 0; i < layers->size(); ++i) h = F::relu((*layers)[int64_t(i)](h));
+      return h;
+    }
+  };
+  Tower t;
+  EXPECT_EQ(t.parameters().size(), 6u);
+  EXPECT_EQ(t.named_parameters()[4].first, "layers.2.weight");
+  EXPECT_EQ(t(randn({2, 4})).shape(), (Shape{2, 4}));
+  EXPECT_THROW_MSG((*t.layers)(randn({2, 4})),
+                   "ModuleList: forward(const Tensor&) is not implemented");
+  nn::ModuleList list{nn::ReLU(), nn::Tanh()};  // braces: parentheses would declare a function
+  EXPECT_EQ(list.at<nn::Tanh>(1).type_name(), "Tanh");
+}
+
+TEST(Module, ReprPutsExtraReprOnItsOwnLineWhenThereAreChildren) {
+  struct Wrapper : nn::Module {
+    Wrapper() { register_module("inner", std::make_shared<nn::ReLU>()); }
+    std::string extra_repr() const override { return "scale=2"; }
+  };
+  EXPECT_EQ(Wrapper().repr(), "Wrapper(\n  scale=2\n  (inner): ReLU()\n)");
 }
