@@ -30,6 +30,20 @@ void Embedding::reset_parameters(Generator* gen) {
   }
 }
 
+Embedding Embedding::from_pretrained(const Tensor& weights, bool freeze,
+                                     std::optional<int64_t> padding_idx) {
+  check(weights.defined() && weights.dim() == 2 && is_floating(weights.dtype()),
+        "Embedding.from_pretrained", "got {}, expected a 2-D floating tensor",
+        weights.defined() ? fmt::format("a {} tensor of shape {}", weights.dtype(), weights.shape())
+                          : std::string("an undefined tensor"));
+  Embedding e(weights.size(0), weights.size(1), {.padding_idx = padding_idx});
+  NoGradGuard no_grad;
+  e.to(weights.dtype());
+  e.weight_.copy_(weights);
+  e.weight_.requires_grad_(!freeze);
+  return e;
+}
+
 Tensor Embedding::forward(const Tensor& indices) {
   return F::embedding(indices, weight_, padding_idx_);
 }

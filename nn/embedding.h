@@ -20,6 +20,10 @@ struct EmbeddingOptions {
 class Embedding : public Module {
  public:
   Embedding(int64_t num_embeddings, int64_t embedding_dim, EmbeddingOptions options = {});
+  // A table holding a copy of `weights` (2-D, floating; its dtype is kept), trained
+  // unless `freeze`. The padding row is not zeroed, as torch's from_pretrained.
+  static Embedding from_pretrained(const Tensor& weights, bool freeze = true,
+                                   std::optional<int64_t> padding_idx = std::nullopt);
   // Re-draws the weight (N(0, 1), padding row zero).
   void reset_parameters(Generator* gen = nullptr);
   Tensor forward(const Tensor& indices) override;

@@ -66,8 +66,9 @@ Tensor& Module::register_parameter(std::string name, Tensor t, bool requires_gra
   return params_.back().second;
 }
 
-Tensor& Module::register_buffer(std::string name, Tensor t) {
+Tensor& Module::register_buffer(std::string name, Tensor t, bool persistent) {
   check_new_name(name, "buffer");
+  if (!persistent) non_persistent_.push_back(name);
   buffers_.emplace_back(std::move(name), std::move(t));
   return buffers_.back().second;
 }
@@ -82,11 +83,11 @@ void Module::add_child(std::string name, std::shared_ptr<Module> m) {
 // ---- traversal ------------------------------------------------------------------------
 
 void Module::collect(Kind kind, const std::string& prefix, bool recurse,
-                     std::vector<NamedTensor>& out, std::vector<const TensorImpl*>& seen) const {
+                     std::vector<NamedTensor>& out,
+                     std::unordered_set<const TensorImpl*>& seen) const {
   for (const auto& [name, t] : kind == Kind::Parameter ? params_ : buffers_) {
     if (!t.defined()) continue;
-    if (std::find(seen.begin(), seen.end(), t.impl()) != seen.end()) continue;
-    seen.push_back(t.impl());
+    if (!seen.insert(t.impl()).second) continue;
     out.emplace_back(prefix + name, t);
   }
   if (!recurse) return;
@@ -97,7 +98,7 @@ void Module::collect(Kind kind, const std::string& prefix, bool recurse,
 
 std::vector<NamedTensor> Module::named_parameters(bool recurse) const {
   std::vector<NamedTensor> out;
-  std::vector<const TensorImpl*> seen;
+  std::unordered_set<const TensorImpl*> seen;
   collect(Kind::Parameter, "", recurse, out, seen);
   return out;
 }
@@ -110,7 +111,7 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
 
 std::vector<NamedTensor> Module::named_buffers(bool recurse) const {
   std::vector<NamedTensor> out;
-  std::vector<const TensorImpl*> seen;
+  std::unordered_set<const TensorImpl*> seen;
   collect(Kind::Buffer, "", recurse, out, seen);
   return out;
 }
@@ -186,6 +187,8 @@ void Module::convert(const std::function<Tensor(const Tensor&)>& fn) {
 }
 
 Module& Module::to(DType dtype) {
+  check(is_floating(dtype), fmt::format("{}.to", type_name()),
+        "got dtype {}, expected a floating dtype (integer tensors are never converted)", dtype);
   convert([dtype](const Tensor& t) {
     return is_floating(t.dtype()) ? t.detach().to(dtype).contiguous() : t;
   });
@@ -224,7 +227,9 @@ StateDict Module::state_dict() const {
       if (t.defined()) out.tensors[prefix + name] = t.detach();
     }
     for (const auto& [name, t] : m.buffers_) {
-      if (t.defined()) out.tensors[prefix + name] = t.detach();
+      const bool persistent = std::find(m.non_persistent_.begin(), m.non_persistent_.end(), name) ==
+                              m.non_persistent_.end();
+      if (t.defined() && persistent) out.tensors[prefix + name] = t.detach();
     }
     for (const auto& [name, child] : m.children_) walk(*child, prefix + name + ".");
   };

@@ -29,6 +29,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -75,9 +76,10 @@ class Module {
   // registers an absent parameter (PyTorch's None: skipped everywhere). Returns the
   // stored handle; the reference stays valid while the module is alive and unmoved.
   Tensor& register_parameter(std::string name, Tensor t, bool requires_grad = true);
-  // Stores `t` as a buffer: state that is saved and converted but not trained
-  // (running statistics). Undefined `t` registers an absent buffer.
-  Tensor& register_buffer(std::string name, Tensor t);
+  // Stores `t` as a buffer: state that is converted by to() but not trained (running
+  // statistics). A persistent buffer is part of state_dict(); a non-persistent one (a
+  // cache) is not. Undefined `t` registers an absent buffer.
+  Tensor& register_buffer(std::string name, Tensor t, bool persistent = true);
   // Adds a submodule; returns `m` so a typed member can be initialised from it.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> m) {
@@ -110,6 +112,7 @@ class Module {
   bool is_training() const { return training_; }
   // Converts every floating parameter and buffer (and its .grad) to `dtype`, in
   // place: every handle to those tensors sees the new dtype. Integer buffers stay.
+  // Throws unless `dtype` is floating.
   Module& to(DType dtype);
   // Moves every parameter and buffer (and its .grad) to `device`, in place.
   Module& to(Device device);
@@ -158,7 +161,7 @@ class Module {
   void check_new_name(const std::string& name, std::string_view what) const;
   void add_child(std::string name, std::shared_ptr<Module> m);
   void collect(Kind kind, const std::string& prefix, bool recurse, std::vector<NamedTensor>& out,
-               std::vector<const TensorImpl*>& seen) const;
+               std::unordered_set<const TensorImpl*>& seen) const;
   void collect_modules(const std::string& prefix, std::vector<NamedModule>& out) const;
   void convert(const std::function<Tensor(const Tensor&)>& fn);
 
@@ -166,6 +169,7 @@ class Module {
   std::deque<NamedTensor> params_;
   std::deque<NamedTensor> buffers_;
   std::vector<NamedModule> children_;
+  std::vector<std::string> non_persistent_;  // buffer names left out of state_dict()
   std::vector<std::pair<uint64_t, ForwardPreHook>> pre_hooks_;
   std::vector<std::pair<uint64_t, ForwardHook>> hooks_;
   uint64_t next_hook_id_ = 1;

@@ -271,6 +271,23 @@ TEST(Embedding, MatchesPyTorch) {
   expect_matches_golden(e, "emb");
 }
 
+TEST(Embedding, FromPretrainedCopiesTheTable) {
+  Tensor table = rand_input({4, 2}).detach();
+  nn::Embedding frozen = nn::Embedding::from_pretrained(table);
+  EXPECT_EQ(frozen.weight().dtype(), DType::F64);
+  EXPECT_FALSE(frozen.weight().requires_grad());
+  EXPECT_TRUE(all_close(frozen.weight(), table, 0, 0));
+  EXPECT_FALSE(frozen.weight().storage() == table.storage());  // a copy
+  EXPECT_TRUE(all_close(frozen(from_vector<int64_t>({2})), table.slice(0, 2, 3), 0, 0));
+  nn::Embedding trained = nn::Embedding::from_pretrained(table, /*freeze=*/false, 1);
+  EXPECT_TRUE(trained.weight().requires_grad());
+  EXPECT_EQ(trained.padding_idx(), 1);
+  EXPECT_TRUE(all_close(trained.weight(), table, 0, 0));  // padding row kept, as torch
+  EXPECT_THROW_MSG(nn::Embedding::from_pretrained(ones({3})),
+                   "Embedding.from_pretrained: got a f32 tensor of shape [3], expected a 2-D "
+                   "floating tensor");
+}
+
 TEST(Embedding, BadArgumentsThrow) {
   EXPECT_THROW_MSG(nn::Embedding(0, 3),
                    "Embedding: got num_embeddings=0, embedding_dim=3, expected positive sizes");

@@ -150,6 +150,26 @@ TEST(Module, ToDTypeChangesTensorsInPlaceForEveryHandle) {
   EXPECT_EQ(held[1].to_vector<double>(), before);
 }
 
+TEST(Module, NonPersistentBuffersAreConvertedButNotSaved) {
+  Affine m(2, 2);
+  m.register_buffer("cache", zeros({3}), /*persistent=*/false);
+  EXPECT_EQ(m.buffers().size(), 2u);
+  EXPECT_EQ(m.state_dict().tensors.count("cache"), 0u);
+  EXPECT_EQ(m.state_dict().tensors.count("steps"), 1u);
+  m.to(DType::F64);
+  EXPECT_EQ(m.find_buffer("cache")->dtype(), DType::F64);
+  Affine n(2, 2);
+  n.register_buffer("cache", ones({3}), false);
+  EXPECT_TRUE(n.load_state_dict(m.state_dict()).missing.empty());  // not expected in a dict
+  EXPECT_EQ(n.find_buffer("cache")->sum().item<double>(), 3.0);
+}
+
+TEST(Module, ToAnIntegerDTypeThrows) {
+  Affine m(2, 2);
+  EXPECT_THROW_MSG(m.to(DType::I64), "Affine.to: got dtype i64, expected a floating dtype");
+  EXPECT_EQ(m.weight_.dtype(), DType::F32);
+}
+
 TEST(Module, ToDeviceOnTheCurrentDeviceKeepsTensors) {
   Net net;
   Tensor w = net.fc1_->weight_;
