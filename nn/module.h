@@ -116,6 +116,8 @@ class Module {
   Module& to(DType dtype);
   // Moves every parameter and buffer (and its .grad) to `device`, in place.
   Module& to(Device device);
+  // Sets requires_grad on every floating parameter (false freezes the module).
+  Module& requires_grad_(bool on = true);
   // Clears every parameter's gradient: to undefined (default) or to zeros.
   void zero_grad(bool set_to_none = true);
   // Calls fn on every submodule (depth first, children before parents) and then on
