@@ -1,6 +1,9 @@
-// F::batch_norm: f64 gradchecks in training and eval mode (through the reference
-// kernel), the oneDNN f32 kernel against the f64 reference, running-statistics
-// semantics, PyTorch golden values (tests/oracle/gen_nn_golden.py) and argument errors.
+// F::batch_norm and nn::BatchNorm1d/2d: f64 gradchecks in training and eval mode (through the
+// reference kernel), the oneDNN f32 kernel against the f64 reference, running-statistics semantics,
+// PyTorch golden values (tests/oracle/gen_nn_golden.py) and argument errors.
+#include "nn/batchnorm.h"
+#include "nn/container.h"
+#include "nn/linear.h"
 #include "ops/batchnorm.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
@@ -192,4 +195,145 @@ TEST(BatchNorm, Errors) {
   EXPECT_THROW_MSG(F::batch_norm(zeros({4, 3}, {.dtype = DType::I64}), c3, c3),
                    "expected f32 or f64");
   EXPECT_THROW_MSG(F::batch_norm(x, c3, c3, {}, {}, false, 0.1, -1.0), "eps must be non-negative");
+}
+
+// ---- modules ---------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> keys(const StateDict& d) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : d.tensors) out.push_back(k);
+  return out;
+}
+
+}  // namespace
+
+TEST(BatchNormModule, ParametersBuffersAndStateDictKeysAsPyTorch) {
+  nn::BatchNorm1d bn(4);
+  EXPECT_EQ(keys(bn.state_dict()),
+            (std::vector<std::string>{"bias", "num_batches_tracked", "running_mean", "running_var",
+                                      "weight"}));
+  EXPECT_EQ(bn.parameters().size(), 2u);
+  EXPECT_TRUE(all_close(bn.weight(), ones({4}), 0, 0));
+  EXPECT_TRUE(all_close(bn.bias(), zeros({4}), 0, 0));
+  EXPECT_TRUE(all_close(bn.running_var(), ones({4}), 0, 0));
+  EXPECT_EQ(bn.num_batches_tracked().dtype(), DType::I64);
+  EXPECT_EQ(bn.num_batches_tracked().dim(), 0);
+  nn::BatchNorm2d plain(3, {.affine = false});
+  EXPECT_EQ(keys(plain.state_dict()),
+            (std::vector<std::string>{"num_batches_tracked", "running_mean", "running_var"}));
+  nn::BatchNorm1d untracked(3, {.track_running_stats = false});
+  EXPECT_EQ(keys(untracked.state_dict()), (std::vector<std::string>{"bias", "weight"}));
+  EXPECT_EQ(bn.repr(),
+            "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true)");
+}
+
+// The golden cases again, through the modules: buffers after several steps (including
+// num_batches_tracked), eval outputs and all gradients.
+TEST(BatchNormModule, GoldenAgainstPyTorch) {
+  const auto fx =
+      descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_batchnorm.txt"));
+  for (const char* name : {"bn1d_train", "bn1d_ncl_train", "bn2d_train", "bn1d_noaffine_train",
+                           "bn1d_eval", "bn2d_eval"}) {
+    SCOPED_TRACE(name);
+    const auto at = [&](const std::string& key) { return fx.at(std::string(name) + "." + key); };
+    const bool affine = fx.count(std::string(name) + ".param.weight") > 0;
+    const bool eval = fx.count(std::string(name) + ".x") > 0;
+    const int64_t C = at("buffer.running_mean").numel(), steps = at("arg.steps").item<int64_t>();
+    const nn::BatchNormOptions opt{.momentum = at("arg.momentum").item<double>(), .affine = affine};
+    std::unique_ptr<nn::BatchNormBase> bn;
+    if (std::string(name).starts_with("bn2d")) {
+      bn = std::make_unique<nn::BatchNorm2d>(C, opt);
+    } else {
+      bn = std::make_unique<nn::BatchNorm1d>(C, opt);
+    }
+    if (affine) {
+      StateDict sd = bn->state_dict();
+      sd.tensors["weight"] = at("param.weight");
+      sd.tensors["bias"] = at("param.bias");
+      bn->load_state_dict(sd);
+    }
+    Tensor x, y;
+    for (int64_t s = 0; s < steps; ++s) {
+      x = at(fmt::format("x{}", s)).clone().requires_grad_();
+      y = (*bn)(x);
+    }
+    if (eval) {
+      bn->eval();
+      x = at("x").clone().requires_grad_();
+      y = (*bn)(x);
+    }
+    (y * at("v")).sum().backward();
+    EXPECT_TRUE(all_close(y, at("out")));
+    EXPECT_TRUE(all_close(x.grad(), at("grad.x")));
+    EXPECT_TRUE(all_close(bn->running_mean(), at("buffer.running_mean")));
+    EXPECT_TRUE(all_close(bn->running_var(), at("buffer.running_var")));
+    EXPECT_EQ(bn->num_batches_tracked().item<int64_t>(),
+              at("buffer.num_batches_tracked").item<int64_t>());
+    if (affine) {
+      EXPECT_TRUE(all_close(bn->weight().grad(), at("grad.weight")));
+      EXPECT_TRUE(all_close(bn->bias().grad(), at("grad.bias")));
+    }
+  }
+}
+
+// momentum = nullopt: the running statistics are the plain average of all batches.
+TEST(BatchNormModule, CumulativeAverageWithoutMomentum) {
+  nn::BatchNorm1d bn(2, {.momentum = std::nullopt});
+  Tensor a = from_vector<float>({1, 2, 3, 6}, {2, 2}), b = from_vector<float>({5, 0, 9, 2}, {2, 2});
+  bn(a);
+  bn(b);
+  EXPECT_EQ(bn.num_batches_tracked().item<int64_t>(), 2);
+  // Batch means (2, 4) and (7, 1); unbiased variances (2, 8) and (8, 2).
+  EXPECT_TRUE(all_close(bn.running_mean(), from_vector<float>({4.5, 2.5}), 1e-6, 1e-6));
+  EXPECT_TRUE(all_close(bn.running_var(), from_vector<float>({5, 5}), 1e-5, 1e-6));
+  bn.reset_running_stats();
+  EXPECT_EQ(bn.num_batches_tracked().item<int64_t>(), 0);
+  EXPECT_TRUE(all_close(bn.running_mean(), zeros({2}), 0, 0));
+}
+
+// Eval uses the running statistics; without tracking it uses the batch's, and leaves
+// num_batches_tracked alone in eval.
+TEST(BatchNormModule, EvalVersusTrain) {
+  Tensor x = from_vector<float>({1, 2, 3, 6, 5, 0}, {3, 2});
+  nn::BatchNorm1d bn(2);
+  Tensor train = bn(x);
+  bn.eval();
+  Tensor eval = bn(x);
+  EXPECT_EQ(bn.num_batches_tracked().item<int64_t>(), 1);
+  EXPECT_FALSE(all_close(train, eval, 1e-3, 1e-3));
+  const auto rm = bn.running_mean().to_vector<float>(), rv = bn.running_var().to_vector<float>();
+  EXPECT_NEAR(eval.to_vector<float>()[0], (1 - rm[0]) / std::sqrt(rv[0] + 1e-5), 1e-5);
+  nn::BatchNorm1d untracked(2, {.track_running_stats = false});
+  untracked.eval();
+  EXPECT_TRUE(all_close(untracked(x), train, 1e-6, 1e-6));
+}
+
+TEST(BatchNormModule, InSequentialTrainsAndConvertsToF64) {
+  Generator gen(5);
+  nn::Sequential model(nn::Linear(3, 4, {.generator = &gen}), nn::BatchNorm1d(4));
+  Tensor x = randn({8, 3}, {}, &gen);
+  model(x).pow(2).sum().backward();
+  for (const Tensor& p : model.parameters()) EXPECT_TRUE(p.grad().defined());
+  model.to(DType::F64);
+  Tensor y = model(x.to(DType::F64));
+  EXPECT_EQ(y.dtype(), DType::F64);
+  EXPECT_EQ(model.state_dict().tensors.at("1.running_mean").dtype(), DType::F64);
+  EXPECT_EQ(model.state_dict().tensors.at("1.num_batches_tracked").dtype(), DType::I64);
+}
+
+TEST(BatchNormModule, Errors) {
+  EXPECT_THROW_MSG(nn::BatchNorm1d(0), "BatchNorm1d: got num_features=0");
+  EXPECT_THROW_MSG(nn::BatchNorm1d(3, {.momentum = 1.5}), "got momentum=1.5");
+  EXPECT_THROW_MSG(nn::BatchNorm2d(3, {.eps = -1}), "BatchNorm2d: got eps=-1");
+  nn::BatchNorm1d bn(3);
+  EXPECT_THROW_MSG(bn(zeros({4, 2})),
+                   "BatchNorm1d: got input of shape [4, 2] with 2 channels, "
+                   "expected num_features=3");
+  EXPECT_THROW_MSG(bn(zeros({4, 3, 2, 2})), "expected (N, C) or (N, C, L)");
+  nn::BatchNorm2d bn2(3);
+  EXPECT_THROW_MSG(bn2(zeros({4, 3, 2})),
+                   "BatchNorm2d: got input of shape [4, 3, 2], expected "
+                   "(N, C, H, W)");
 }

@@ -1,7 +1,8 @@
-// F::lstm: f64 gradchecks of every output (output, h_n, c_n) with respect to the input,
-// h0, c0 and every weight and bias (2 layers, both layouts), the oneDNN f32 kernels
-// against the f64 reference, PyTorch golden values (tests/oracle/gen_nn_golden.py),
-// dropout between layers, lstm_cell, and argument errors.
+// F::lstm and nn::LSTM / nn::LSTMCell: f64 gradchecks of every output (output, h_n, c_n) with
+// respect to the input, h0, c0 and every weight and bias (2 layers, both layouts), the oneDNN f32
+// kernels against the f64 reference, PyTorch golden values (tests/oracle/gen_nn_golden.py), dropout
+// between layers, lstm_cell, and argument errors.
+#include "nn/lstm.h"
 #include "ops/lstm.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
@@ -288,4 +289,113 @@ TEST(Lstm, Errors) {
   EXPECT_THROW_MSG(F::lstm(zeros({0, 2, 3}, {.dtype = DType::F64}), layers),
                    "needs at least one step");
   EXPECT_THROW_MSG(F::lstm_cell(zeros({2, 3, 1}), {}, {}, layers[0]), "lstm_cell: expected input");
+}
+
+// ---- modules ---------------------------------------------------------------------------
+
+TEST(LstmModule, ParameterNamesShapesAndInitAsPyTorch) {
+  Generator gen(1);
+  nn::LSTM lstm(3, 5, {.num_layers = 2, .generator = &gen});
+  std::vector<std::string> names;
+  for (const auto& [name, p] : lstm.named_parameters()) {
+    names.push_back(fmt::format("{}{}", name, p.shape()));
+    const auto v = p.to_vector<float>();
+    const float bound = 1.0f / std::sqrt(5.0f);
+    EXPECT_LE(*std::max_element(v.begin(), v.end()), bound) << name;
+    EXPECT_GE(*std::min_element(v.begin(), v.end()), -bound) << name;
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"weight_ih_l0[20, 3]", "weight_hh_l0[20, 5]",
+                                      "bias_ih_l0[20]", "bias_hh_l0[20]", "weight_ih_l1[20, 5]",
+                                      "weight_hh_l1[20, 5]", "bias_ih_l1[20]", "bias_hh_l1[20]"}));
+  EXPECT_EQ(nn::LSTM(3, 5, {.bias = false}).parameters().size(), 2u);
+  EXPECT_EQ(lstm.repr(), "LSTM(3, 5, num_layers=2)");
+  nn::LSTMCell cell(3, 5);
+  std::vector<std::string> cell_names;
+  for (const auto& [name, p] : cell.named_parameters()) cell_names.push_back(name);
+  EXPECT_EQ(cell_names, (std::vector<std::string>{"weight_ih", "weight_hh", "bias_ih", "bias_hh"}));
+}
+
+// The golden cases through the module, with PyTorch's parameters loaded by name.
+TEST(LstmModule, GoldenAgainstPyTorchViaStateDict) {
+  const auto fx =
+      descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_lstm.txt"));
+  for (const char* name : {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate"}) {
+    SCOPED_TRACE(name);
+    const std::string prefix = std::string(name) + ".";
+    const auto at = [&](const std::string& key) { return fx.at(prefix + key); };
+    nn::LSTM lstm(at("arg.input_size").item<int64_t>(), at("arg.hidden_size").item<int64_t>(),
+                  {.num_layers = at("arg.num_layers").item<int64_t>(),
+                   .bias = at("arg.bias").item<int64_t>() != 0,
+                   .batch_first = at("arg.batch_first").item<int64_t>() != 0});
+    StateDict sd;
+    for (const auto& [k, t] : fx) {
+      if (k.starts_with(prefix + "param.")) sd.tensors[k.substr(prefix.size() + 6)] = t;
+    }
+    lstm.load_state_dict(sd);  // strict: the keys are PyTorch's
+    Tensor x = at("x").clone().requires_grad_();
+    nn::LSTMState state;
+    if (fx.count(prefix + "h0")) state = {at("h0"), at("c0")};
+    auto r = lstm(x, state);
+    ((r.output * at("v")).sum() + (r.h_n * at("v_h")).sum() + (r.c_n * at("v_c")).sum()).backward();
+    EXPECT_TRUE(all_close(r.output, at("out")));
+    EXPECT_TRUE(all_close(r.h_n, at("h_n")));
+    EXPECT_TRUE(all_close(x.grad(), at("grad.x")));
+    for (const auto& [pname, p] : lstm.named_parameters()) {
+      SCOPED_TRACE(pname);
+      EXPECT_TRUE(all_close(p.grad(), at("grad." + pname)));
+    }
+    // The single-tensor forward (zero state) returns the output.
+    if (!state.first.defined()) {
+      EXPECT_TRUE(all_close(lstm(at("x")), at("out")));
+    }
+  }
+}
+
+TEST(LstmModule, CellMatchesOneStepOfLstmAndSequentialForward) {
+  Generator gen(2);
+  nn::LSTMCell cell(3, 4, {.generator = &gen});
+  Tensor x = randn({2, 3}, {}, &gen), h = randn({2, 4}, {}, &gen), c = randn({2, 4}, {}, &gen);
+  auto [h1, c1] = cell(x, {h, c});
+  const auto& w = cell.weights();
+  auto r = F::lstm(x.unsqueeze(0), {w}, h.unsqueeze(0), c.unsqueeze(0));
+  EXPECT_TRUE(all_close(h1, r.h_n.squeeze(0), 1e-6, 1e-6));
+  EXPECT_TRUE(all_close(c1, r.c_n.squeeze(0), 1e-6, 1e-6));
+  EXPECT_TRUE(all_close(cell(x), cell(x, {}).first, 0, 0));
+  h1.sum().backward();
+  for (const Tensor& p : cell.parameters()) EXPECT_TRUE(p.grad().defined());
+
+  nn::LSTM lstm(3, 4, {.num_layers = 2, .dropout = 0.5, .generator = &gen});
+  Tensor seq = randn({5, 2, 3}, {}, &gen);
+  lstm.eval();
+  EXPECT_TRUE(all_close(lstm(seq), lstm(seq), 0, 0));  // eval: no dropout, deterministic
+  lstm.train();
+  EXPECT_FALSE(all_close(lstm(seq), lstm(seq), 1e-4, 1e-4));  // fresh masks each call
+}
+
+// In f64 the module's gradients pass a finite-difference check end to end.
+TEST(LstmModule, GradcheckAfterToF64) {
+  Generator gen(3);
+  nn::LSTM lstm(2, 3, {.num_layers = 2, .batch_first = true, .generator = &gen});
+  lstm.to(DType::F64);
+  std::vector<Tensor> inputs = {rand_input({2, 4, 2}, -1, 1, 11)};
+  EXPECT_GRADCHECK(
+      [&](const std::vector<Tensor>& in) {
+        auto r = lstm(in[0], {});
+        return cat({r.output.flatten(), r.c_n.flatten()});
+      },
+      inputs);
+}
+
+TEST(LstmModule, Errors) {
+  EXPECT_THROW_MSG(nn::LSTM(0, 3), "LSTM: got input_size=0, hidden_size=3");
+  EXPECT_THROW_MSG(nn::LSTM(2, 3, {.num_layers = 0}), "got num_layers=0");
+  EXPECT_THROW_MSG(nn::LSTM(2, 3, {.dropout = -0.1}), "got dropout=-0.1");
+  nn::LSTM lstm(2, 3);
+  EXPECT_THROW_MSG(lstm(zeros({4, 1, 5})), "w_ih has shape [12, 2], expected [12, 5]");
+  EXPECT_THROW_MSG(lstm(zeros({4, 1, 2}), {zeros({1, 1, 3}), {}}), "got only one of (h0, c0)");
+  EXPECT_THROW_MSG(lstm(zeros({4, 1, 2}), {zeros({1, 2, 3}), zeros({1, 2, 3})}),
+                   "h0 has shape [1, 2, 3], expected [1, 1, 3]");
+  nn::LSTMCell cell(2, 3);
+  EXPECT_THROW_MSG(cell(zeros({4, 5})), "LSTMCell: got input of shape [4, 5], expected (N, 2)");
 }
