@@ -12,6 +12,7 @@
 //   return a host value (all_finite) synchronize. Errors are descent::Error.
 #include <cstdint>
 #include <iterator>
+#include <memory>
 #include <string_view>
 
 #include "core/random.h"
@@ -176,6 +177,58 @@ struct ScatterAddArgs {
   Tensor src;
 };
 
+// ---- batch norm ----------------------------------------------------------------------
+// Per-channel normalisation of x (N, C, *) over N and the trailing dims, f32 (oneDNN)
+// or f64 (reference loops). x, grad_y contiguous; (C) tensors contiguous.
+struct BatchNormArgs {
+  Tensor x;             // (N, C, *)
+  Tensor weight, bias;  // (C) each, or undefined (scale 1 / shift 0)
+  // training: outputs, the batch mean and *biased* variance;
+  // inference: inputs, the running statistics to normalise with.
+  Tensor mean, var;  // (C)
+  bool training = true;
+  double eps = 1e-5;
+  Tensor y;  // (N, C, *) out
+};
+struct BatchNormBackwardArgs {
+  Tensor x, grad_y;      // (N, C, *)
+  Tensor weight;         // (C) or undefined
+  Tensor mean, var;      // (C) the statistics the forward normalised with
+  bool training = true;  // statistics were of this batch: their gradient flows into x
+  double eps = 1e-5;
+  Tensor grad_x;                  // (N, C, *) out
+  Tensor grad_weight, grad_bias;  // (C) out, or undefined when not wanted
+};
+
+// ---- LSTM ----------------------------------------------------------------------------
+// One unidirectional LSTM layer, PyTorch's formulas and gate order (i, f, g, o):
+//   gates = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh; c_t = f⊙c_{t-1} + i⊙g; h_t = o⊙tanh(c_t).
+// f32 through oneDNN, f64 through reference loops. Every tensor is contiguous.
+// What a training forward leaves for its backward (oneDNN's workspace); opaque to ops/.
+struct LstmSaved {
+  virtual ~LstmSaved() = default;
+};
+struct LstmArgs {
+  Tensor x;                          // (T, N, I)
+  Tensor h0, c0;                     // (N, H)
+  Tensor w_ih;                       // (4H, I)
+  Tensor w_hh;                       // (4H, H)
+  Tensor b_ih, b_hh;                 // (4H) each, or both undefined (no bias)
+  bool training = true;              // fill `saved` for lstm_backward
+  Tensor y;                          // (T, N, H) out: h_t for every step
+  Tensor h_n, c_n;                   // (N, H) out
+  std::shared_ptr<LstmSaved> saved;  // out when training
+};
+struct LstmBackwardArgs {
+  const LstmArgs* forward = nullptr;  // the training forward's arguments and outputs
+  Tensor grad_y;                      // (T, N, H)
+  Tensor grad_h_n, grad_c_n;          // (N, H)
+  Tensor grad_x;                      // (T, N, I) out
+  Tensor grad_h0, grad_c0;            // (N, H) out
+  Tensor grad_w_ih, grad_w_hh;        // (4H, I), (4H, H) out (overwritten, not added to)
+  Tensor grad_b;                      // (4H) out, the gradient of b_ih and of b_hh; or undefined
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -222,9 +275,25 @@ class Backend {
   virtual void uniform(const Tensor& out, double lo, double hi, Generator& gen) = 0;
   virtual void normal(const Tensor& out, double mean, double std, Generator& gen) = 0;
 
+  // ---- batch norm (default: throws "not implemented on <device>") ----
+  virtual void batch_norm(const BatchNormArgs&) { unsupported("batch_norm"); }
+  virtual void batch_norm_backward(const BatchNormBackwardArgs&) {
+    unsupported("batch_norm_backward");
+  }
+
+  // ---- LSTM (default: throws) ----
+  // Fills y, h_n, c_n and, when args.training, args.saved.
+  virtual void lstm(LstmArgs&) { unsupported("lstm"); }
+  virtual void lstm_backward(const LstmBackwardArgs&) { unsupported("lstm_backward"); }
+
   // ---- checks ----
   // True when no element is NaN or ±Inf. Synchronizes.
   virtual bool all_finite(const Tensor& x) = 0;
+
+ private:
+  [[noreturn]] void unsupported(std::string_view op) const {
+    fail(op, fmt::format("not implemented on {}", device()));
+  }
 };
 
 // The backend for a device. Throws "descent was built without CUDA" for CUDA in a

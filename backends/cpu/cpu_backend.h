@@ -2,7 +2,7 @@
 // The CPU backend: oneDNN primitives for matmul (and, in nn/, batch norm and LSTM),
 // OpenMP-parallel strided loops for everything else. Each family lives in its own
 // file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
-// random.cpp.
+// random.cpp, batchnorm.cpp, lstm.cpp.
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -58,6 +58,14 @@ class CpuBackend final : public Backend {
   void normal(const Tensor& out, double mean, double std, Generator& gen) override;
 
   bool all_finite(const Tensor& x) override;
+
+  // ---- batch norm (batchnorm.cpp: oneDNN f32; batchnorm_ref.cpp: f64) ----
+  void batch_norm(const BatchNormArgs& args) override;
+  void batch_norm_backward(const BatchNormBackwardArgs& args) override;
+
+  // ---- LSTM (lstm.cpp: oneDNN f32; lstm_ref.cpp: f64) ----
+  void lstm(LstmArgs& args) override;
+  void lstm_backward(const LstmBackwardArgs& args) override;
 
  private:
   CpuAllocator alloc_;

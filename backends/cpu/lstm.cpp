@@ -1,0 +1,330 @@
+// One LSTM layer through oneDNN's lstm_forward / lstm_backward (f32); f64 goes to the
+// reference loops in lstm_ref.cpp. PyTorch's (4H, I) weights are oneDNN's `ldgoi`
+// layout as they stand, and both use the gate order i, f, g(c̃), o. The primitives
+// pick their own weight layouts (format_tag::any, which the backward needs), so the
+// weights are reordered into them on every call (they change every optimizer step),
+// and the weight gradients are reordered back out. oneDNN has one bias: b_ih + b_hh.
+//
+// Per (T, N, I, H) a thread caches the primitives, their weight buffers and the
+// reorders. The forward-training workspace (tens of MB) must live until that
+// forward's backward, so it cannot be per-shape; it comes from a small pool instead,
+// which keeps page faults of fresh allocations off the training loop.
+#include <array>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/dnnl_utils.h"
+#include "backends/cpu/fused_ref.h"
+
+namespace descent::cpu {
+
+namespace {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+using md = dnnl::memory::desc;
+
+constexpr std::string_view kOp = "lstm";
+
+// ---- workspace pool ---------------------------------------------------------------
+
+class WorkspacePool {
+ public:
+  static constexpr size_t kMaxFree = 8;
+
+  std::shared_ptr<void> get(size_t bytes) {
+    void* p = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      auto it = free_.find(bytes);
+      if (it != free_.end()) {
+        p = it->second;
+        free_.erase(it);
+      }
+    }
+    if (!p) {
+      p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+      check(p != nullptr, kOp, "out of memory allocating a {}-byte workspace", bytes);
+    }
+    return std::shared_ptr<void>(p, [this, bytes](void* q) { put(q, bytes); });
+  }
+
+ private:
+  void put(void* p, size_t bytes) {
+    std::lock_guard lock(mu_);
+    if (free_.size() >= kMaxFree) {
+      std::free(free_.begin()->second);
+      free_.erase(free_.begin());
+    }
+    free_.emplace(bytes, p);
+  }
+
+  std::mutex mu_;
+  std::multimap<size_t, void*> free_;
+};
+
+// Leaked on purpose: workspaces held by autograd graphs may die after static
+// destructors have run.
+WorkspacePool& workspace_pool() {
+  static auto* pool = new WorkspacePool;
+  return *pool;
+}
+
+struct DnnlSaved final : LstmSaved {
+  std::shared_ptr<void> buffer;
+  size_t bytes = 0;
+};
+
+// ---- primitives -------------------------------------------------------------------
+
+struct LstmKey {
+  int64_t T, N, I, H;
+  bool operator==(const LstmKey&) const = default;
+};
+
+struct LstmKeyHash {
+  size_t operator()(const LstmKey& k) const {
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t v : {k.T, k.N, k.I, k.H}) h = (h ^ uint64_t(v)) * 1099511628211ull;
+    return size_t(h);
+  }
+};
+
+// A user-layout buffer and the primitive's own layout of the same weights, with the
+// reorder between them (direction given at creation). `same` when no reorder is needed.
+struct Relayout {
+  md user, prim;
+  dnnl::memory prim_mem;  // owns its buffer when !same
+  dnnl::reorder reorder;
+  bool same = true;
+
+  void init(const md& user_md, const md& prim_md, bool to_user) {
+    user = user_md;
+    prim = prim_md;
+    same = user_md == prim_md;
+    if (same) return;
+    prim_mem = dnnl::memory(prim_md, dnnl_engine());
+    reorder = to_user ? dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), prim_md,
+                                                                    dnnl_engine(), user_md))
+                      : dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), user_md,
+                                                                    dnnl_engine(), prim_md));
+  }
+};
+
+struct Forward {
+  dnnl::lstm_forward::primitive_desc pd;
+  dnnl::lstm_forward prim;
+  Relayout w_layer, w_iter;
+};
+
+struct Backward {
+  dnnl::lstm_backward::primitive_desc pd;
+  dnnl::lstm_backward prim;
+  Relayout w_layer, w_iter;    // user → primitive
+  Relayout dw_layer, dw_iter;  // primitive → user
+};
+
+struct LstmPrimitives {
+  std::unique_ptr<Forward> train, infer;
+  std::unique_ptr<Backward> backward;
+  dnnl::memory bias;  // b_ih + b_hh, (1, 1, 4, H)
+};
+
+struct Descs {
+  md src_layer, iter, w_layer_user, w_iter_user, w_layer_any, w_iter_any, bias, dst_layer;
+};
+
+Descs descs_of(const LstmKey& k) {
+  const dnnl::memory::dim T = k.T, N = k.N, I = k.I, H = k.H;
+  return {md({T, N, I}, dt::f32, tag::tnc),         md({1, 1, N, H}, dt::f32, tag::ldnc),
+          md({1, 1, I, 4, H}, dt::f32, tag::ldgoi), md({1, 1, H, 4, H}, dt::f32, tag::ldgoi),
+          md({1, 1, I, 4, H}, dt::f32, tag::any),   md({1, 1, H, 4, H}, dt::f32, tag::any),
+          md({1, 1, 4, H}, dt::f32, tag::ldgo),     md({T, N, H}, dt::f32, tag::tnc)};
+}
+
+dnnl::lstm_forward::primitive_desc forward_pd(const Descs& d, bool training) {
+  const auto kind =
+      training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  return {{kind, dnnl::rnn_direction::unidirectional_left2right, d.src_layer, d.iter, d.iter,
+           d.w_layer_any, d.w_iter_any, d.bias, d.dst_layer, d.iter, d.iter},
+          dnnl_engine()};
+}
+
+std::unique_ptr<Forward> make_forward(const LstmKey& k, bool training) {
+  const Descs d = descs_of(k);
+  auto f = std::make_unique<Forward>();
+  f->pd = forward_pd(d, training);
+  f->prim = dnnl::lstm_forward(f->pd);
+  f->w_layer.init(d.w_layer_user, f->pd.weights_layer_desc(), false);
+  f->w_iter.init(d.w_iter_user, f->pd.weights_iter_desc(), false);
+  return f;
+}
+
+std::unique_ptr<Backward> make_backward(const LstmKey& k, const Forward& fwd) {
+  const Descs d = descs_of(k);
+  auto b = std::make_unique<Backward>();
+  b->pd = dnnl::lstm_backward::primitive_desc({dnnl::prop_kind::backward,
+                                               dnnl::rnn_direction::unidirectional_left2right,
+                                               d.src_layer,
+                                               d.iter,
+                                               d.iter,
+                                               d.w_layer_any,
+                                               d.w_iter_any,
+                                               d.bias,
+                                               d.dst_layer,
+                                               d.iter,
+                                               d.iter,
+                                               d.src_layer,
+                                               d.iter,
+                                               d.iter,
+                                               d.w_layer_any,
+                                               d.w_iter_any,
+                                               d.bias,
+                                               d.dst_layer,
+                                               d.iter,
+                                               d.iter},
+                                              dnnl_engine(), fwd.pd);
+  b->prim = dnnl::lstm_backward(b->pd);
+  b->w_layer.init(d.w_layer_user, b->pd.weights_layer_desc(), false);
+  b->w_iter.init(d.w_iter_user, b->pd.weights_iter_desc(), false);
+  b->dw_layer.init(d.w_layer_user, b->pd.diff_weights_layer_desc(), true);
+  b->dw_iter.init(d.w_iter_user, b->pd.diff_weights_iter_desc(), true);
+  return b;
+}
+
+LstmPrimitives& primitives(const LstmKey& k) {
+  constexpr size_t kCapacity = 64;
+  thread_local std::unordered_map<LstmKey, std::unique_ptr<LstmPrimitives>, LstmKeyHash> cache;
+  auto it = cache.find(k);
+  if (it != cache.end()) return *it->second;
+  if (cache.size() >= kCapacity) cache.clear();
+  auto p = std::make_unique<LstmPrimitives>();
+  p->bias = dnnl::memory(descs_of(k).bias, dnnl_engine());
+  return *cache.emplace(k, std::move(p)).first->second;
+}
+
+template <class Make>
+auto& lazily(std::unique_ptr<Make>& slot, auto&& make) {
+  if (!slot) {
+    try {
+      slot = make();
+    } catch (const dnnl::error& e) {
+      fail(kOp, fmt::format("oneDNN could not create an LSTM primitive: {}", e.what()));
+    }
+  }
+  return *slot;
+}
+
+dnnl::memory mem(const md& d, const Tensor& t) {
+  return dnnl::memory(d, dnnl_engine(), t.raw_data());
+}
+
+// The primitive's view of a user weight tensor: reordered into the primitive's layout
+// when that differs.
+dnnl::memory weights_in(Relayout& r, const Tensor& w) {
+  dnnl::memory user = mem(r.user, w);
+  if (r.same) return user;
+  r.reorder.execute(dnnl_stream(), user, r.prim_mem);
+  return r.prim_mem;
+}
+
+void fill_bias(dnnl::memory& bias, const Tensor& b_ih, const Tensor& b_hh, int64_t G) {
+  float* out = static_cast<float*>(bias.get_data_handle());
+  const float* a = b_ih.defined() ? b_ih.data<float>() : nullptr;
+  const float* b = b_hh.defined() ? b_hh.data<float>() : nullptr;
+  for (int64_t i = 0; i < G; ++i) out[i] = (a ? a[i] : 0.f) + (b ? b[i] : 0.f);
+}
+
+LstmKey key_of(const LstmArgs& a) { return {a.x.size(0), a.x.size(1), a.x.size(2), a.h0.size(1)}; }
+
+}  // namespace
+
+void CpuBackend::lstm(LstmArgs& a) {
+  if (a.x.dtype() == DType::F64) return lstm_ref(a);
+  check(a.x.dtype() == DType::F32, kOp, "expected f32 or f64, got {}", a.x.dtype());
+  const LstmKey k = key_of(a);
+  LstmPrimitives& p = primitives(k);
+  Forward& f = a.training ? lazily(p.train, [&] { return make_forward(k, true); })
+                          : lazily(p.infer, [&] { return make_forward(k, false); });
+  const Descs d = descs_of(k);
+  fill_bias(p.bias, a.b_ih, a.b_hh, 4 * k.H);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC_LAYER, mem(d.src_layer, a.x)},
+      {DNNL_ARG_SRC_ITER, mem(d.iter, a.h0)},
+      {DNNL_ARG_SRC_ITER_C, mem(d.iter, a.c0)},
+      {DNNL_ARG_WEIGHTS_LAYER, weights_in(f.w_layer, a.w_ih)},
+      {DNNL_ARG_WEIGHTS_ITER, weights_in(f.w_iter, a.w_hh)},
+      {DNNL_ARG_BIAS, p.bias},
+      {DNNL_ARG_DST_LAYER, mem(d.dst_layer, a.y)},
+      {DNNL_ARG_DST_ITER, mem(d.iter, a.h_n)},
+      {DNNL_ARG_DST_ITER_C, mem(d.iter, a.c_n)}};
+  if (a.training) {
+    auto saved = std::make_shared<DnnlSaved>();
+    const md ws = f.pd.workspace_desc();
+    saved->bytes = ws.get_size();
+    saved->buffer = workspace_pool().get(saved->bytes);
+    args.emplace(DNNL_ARG_WORKSPACE, dnnl::memory(ws, dnnl_engine(), saved->buffer.get()));
+    a.saved = std::move(saved);
+  }
+  f.prim.execute(dnnl_stream(), args);
+}
+
+void CpuBackend::lstm_backward(const LstmBackwardArgs& b) {
+  const LstmArgs& a = *b.forward;
+  if (a.x.dtype() == DType::F64) return lstm_backward_ref(b);
+  const auto* saved = dynamic_cast<const DnnlSaved*>(a.saved.get());
+  check(saved != nullptr, "lstm_backward", "the forward saved no workspace (was it training?)");
+  const LstmKey k = key_of(a);
+  LstmPrimitives& p = primitives(k);
+  Forward& f = lazily(p.train, [&] { return make_forward(k, true); });
+  Backward& bw = lazily(p.backward, [&] { return make_backward(k, f); });
+  const Descs d = descs_of(k);
+  fill_bias(p.bias, a.b_ih, a.b_hh, 4 * k.H);
+
+  // oneDNN adds into the weight and bias gradients: they start at zero.
+  dnnl::memory dw_layer =
+      bw.dw_layer.same ? mem(d.w_layer_user, b.grad_w_ih) : bw.dw_layer.prim_mem;
+  dnnl::memory dw_iter = bw.dw_iter.same ? mem(d.w_iter_user, b.grad_w_hh) : bw.dw_iter.prim_mem;
+  Tensor grad_b = b.grad_b.defined() ? b.grad_b : Tensor::empty({4 * k.H});
+  for (dnnl::memory* m : {&dw_layer, &dw_iter})
+    std::memset(m->get_data_handle(), 0, m->get_desc().get_size());
+  std::memset(grad_b.raw_data(), 0, size_t(4 * k.H) * sizeof(float));
+
+  const md ws = f.pd.workspace_desc();
+  check(ws.get_size() == saved->bytes, "lstm_backward", "workspace size changed");
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC_LAYER, mem(d.src_layer, a.x)},
+      {DNNL_ARG_SRC_ITER, mem(d.iter, a.h0)},
+      {DNNL_ARG_SRC_ITER_C, mem(d.iter, a.c0)},
+      {DNNL_ARG_WEIGHTS_LAYER, weights_in(bw.w_layer, a.w_ih)},
+      {DNNL_ARG_WEIGHTS_ITER, weights_in(bw.w_iter, a.w_hh)},
+      {DNNL_ARG_BIAS, p.bias},
+      {DNNL_ARG_DST_LAYER, mem(d.dst_layer, a.y)},
+      {DNNL_ARG_DST_ITER, mem(d.iter, a.h_n)},
+      {DNNL_ARG_DST_ITER_C, mem(d.iter, a.c_n)},
+      {DNNL_ARG_WORKSPACE, dnnl::memory(ws, dnnl_engine(), saved->buffer.get())},
+      {DNNL_ARG_DIFF_DST_LAYER, mem(d.dst_layer, b.grad_y)},
+      {DNNL_ARG_DIFF_DST_ITER, mem(d.iter, b.grad_h_n)},
+      {DNNL_ARG_DIFF_DST_ITER_C, mem(d.iter, b.grad_c_n)},
+      {DNNL_ARG_DIFF_SRC_LAYER, mem(d.src_layer, b.grad_x)},
+      {DNNL_ARG_DIFF_SRC_ITER, mem(d.iter, b.grad_h0)},
+      {DNNL_ARG_DIFF_SRC_ITER_C, mem(d.iter, b.grad_c0)},
+      {DNNL_ARG_DIFF_WEIGHTS_LAYER, dw_layer},
+      {DNNL_ARG_DIFF_WEIGHTS_ITER, dw_iter},
+      {DNNL_ARG_DIFF_BIAS, mem(d.bias, grad_b)}};
+  bw.prim.execute(dnnl_stream(), args);
+  if (!bw.dw_layer.same) {
+    dnnl::memory out = mem(d.w_layer_user, b.grad_w_ih);
+    bw.dw_layer.reorder.execute(dnnl_stream(), dw_layer, out);
+  }
+  if (!bw.dw_iter.same) {
+    dnnl::memory out = mem(d.w_iter_user, b.grad_w_hh);
+    bw.dw_iter.reorder.execute(dnnl_stream(), dw_iter, out);
+  }
+}
+
+}  // namespace descent::cpu

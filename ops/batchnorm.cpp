@@ -1,0 +1,124 @@
+// batch_norm as one autograd::Function over the backend's fused forward and backward
+// kernels. The statistics the forward normalised with are saved for the backward (the
+// running ones are copied: a later training step updates them in place).
+#include "ops/batchnorm.h"
+
+#include "backends/backend.h"
+#include "core/function.h"
+#include "ops/dispatch.h"
+#include "ops/elementwise.h"
+
+namespace descent::F {
+
+namespace {
+
+constexpr std::string_view kOp = "batch_norm";
+
+// Not a Tensor argument of apply(): the running statistics are no inputs of the graph.
+struct RunningStats {
+  Tensor mean, var;
+  double momentum = 0.1;
+};
+
+struct BatchNorm : autograd::Function<BatchNorm> {
+  static constexpr std::string_view name = "batch_norm";
+  Tensor x, weight, mean, var;
+  bool training = true, has_bias = false;
+  double eps = 1e-5;
+
+  Tensor forward(const Tensor& x_, const Tensor& weight_, const Tensor& bias_,
+                 const RunningStats& running, bool training_, double eps_) {
+    x = x_.contiguous();
+    weight = weight_;
+    has_bias = bias_.defined();
+    training = training_;
+    eps = eps_;
+    const int64_t C = x.size(1);
+    const TensorOptions opt{.dtype = x.dtype(), .device = x.device()};
+    Backend& be = backend_for(x);
+    if (training) {
+      mean = Tensor::empty({C}, opt);
+      var = Tensor::empty({C}, opt);
+    } else {
+      mean = running.mean.contiguous().clone();
+      var = running.var.contiguous().clone();
+    }
+    Tensor y = Tensor::empty(x.shape(), opt);
+    be.batch_norm({.x = x,
+                   .weight = weight_.defined() ? weight_.contiguous() : Tensor(),
+                   .bias = bias_.defined() ? bias_.contiguous() : Tensor(),
+                   .mean = mean,
+                   .var = var,
+                   .training = training,
+                   .eps = eps,
+                   .y = y});
+    if (training && running.mean.defined()) {
+      const double m = running.momentum;
+      const double count = double(x.numel() / C);
+      Tensor rm = running.mean, rv = running.var;
+      mul_(rm, 1.0 - m);
+      add_(rm, mean, m);
+      mul_(rv, 1.0 - m);
+      add_(rv, var, m * count / (count - 1.0));
+    }
+    return y;
+  }
+
+  std::vector<Tensor> backward(const Tensor& g) {
+    const int64_t C = x.size(1);
+    const TensorOptions opt{.dtype = x.dtype(), .device = x.device()};
+    Tensor gx = Tensor::empty(x.shape(), opt);
+    Tensor gw = weight.defined() ? Tensor::empty({C}, opt) : Tensor();
+    Tensor gb = has_bias ? Tensor::empty({C}, opt) : Tensor();
+    backend_for(x).batch_norm_backward({.x = x,
+                                        .grad_y = g.contiguous(),
+                                        .weight = weight.defined() ? weight.contiguous() : Tensor(),
+                                        .mean = mean,
+                                        .var = var,
+                                        .training = training,
+                                        .eps = eps,
+                                        .grad_x = gx,
+                                        .grad_weight = gw,
+                                        .grad_bias = gb});
+    return {gx, gw, gb};
+  }
+};
+
+void check_channel_tensor(const Tensor& t, const Tensor& x, std::string_view what) {
+  if (!t.defined()) return;
+  check(t.dim() == 1 && t.size(0) == x.size(1), kOp,
+        "{} has shape {}, expected ({}) for input of shape {}", what, t.shape(), x.size(1),
+        x.shape());
+  check(t.dtype() == x.dtype(), kOp, "{} is {}, expected the input's dtype {}", what, t.dtype(),
+        x.dtype());
+  ops::check_same_device(t, x, kOp);
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
+  ops::check_defined(x, kOp);
+  check(x.dim() >= 2 && x.dim() <= 4, kOp,
+        "expected input of shape (N, C), (N, C, L) or (N, C, H, W), got {}", x.shape());
+  check(x.dtype() == DType::F32 || x.dtype() == DType::F64, kOp, "expected f32 or f64, got {}",
+        x.dtype());
+  check(running_mean.defined() == running_var.defined(), kOp,
+        "running_mean and running_var must both be given or both be undefined");
+  check(training || running_mean.defined(), kOp,
+        "needs running_mean and running_var when not training");
+  check(eps >= 0, kOp, "eps must be non-negative, got {}", eps);
+  check_channel_tensor(running_mean, x, "running_mean");
+  check_channel_tensor(running_var, x, "running_var");
+  check_channel_tensor(weight, x, "weight");
+  check_channel_tensor(bias, x, "bias");
+  if (training) {
+    check(x.numel() / std::max<int64_t>(x.size(1), 1) > 1, kOp,
+          "expected more than 1 value per channel when training, got input of shape {}", x.shape());
+  }
+  return BatchNorm::apply(x, weight, bias, RunningStats{running_mean, running_var, momentum},
+                          training, eps);
+}
+
+}  // namespace descent::F

@@ -1,0 +1,46 @@
+#pragma once
+// LSTM (torch.lstm / torch.nn.LSTM's functional core), one fused backend kernel per
+// layer forward and one backward, with PyTorch's formulas and gate order (i, f, g, o):
+//   gates = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh
+//   c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g),  h_t = σ(o)⊙tanh(c_t).
+// f32 runs oneDNN; f64 runs reference loops (for gradchecks). Differentiable in the
+// input, h0, c0 and every weight and bias (no double backward).
+#include <utility>
+#include <vector>
+
+#include "core/random.h"
+#include "core/tensor.h"
+
+namespace descent::F {
+
+// The parameters of one layer: w_ih (4H, I), w_hh (4H, H), b_ih and b_hh (4H) or both
+// undefined (bias = false). All of the input's dtype and device.
+struct LstmLayerWeights {
+  Tensor w_ih, w_hh, b_ih, b_hh;
+};
+
+struct LstmOptions {
+  bool batch_first = false;  // input and output are (N, T, ·) instead of (T, N, ·)
+  double dropout = 0.0;      // on every layer's output except the last, when training
+  bool training = true;
+  Generator* generator = nullptr;  // for dropout; the default generator when null
+};
+
+struct LstmOutput {
+  Tensor output;    // (T, N, H), or (N, T, H) with batch_first, or (T, H) unbatched
+  Tensor h_n, c_n;  // (L, N, H), or (L, H) unbatched
+};
+
+// A stack of L = layers.size() LSTM layers over x: (T, N, I) ((N, T, I) with
+// batch_first) or unbatched (T, I). h0, c0: (L, N, H) ((L, H) unbatched), or
+// undefined for zeros. Throws descent::Error for a wrong rank, mismatched sizes,
+// dtypes or devices, or a dropout outside [0, 1].
+LstmOutput lstm(const Tensor& x, const std::vector<LstmLayerWeights>& layers, const Tensor& h0 = {},
+                const Tensor& c0 = {}, LstmOptions opt = {});
+
+// One step (torch.nn.LSTMCell): x (N, I), h and c (N, H) → (h', c'). h and c may be
+// undefined for zeros.
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& x, const Tensor& h, const Tensor& c,
+                                    const LstmLayerWeights& weights);
+
+}  // namespace descent::F
