@@ -312,3 +312,78 @@ TEST(SchedGolden, ReduceLROnPlateauMatchesTorch) {
   }
   EXPECT_EQ(seen.size(), cases.size());
 }
+
+// Saving mid-schedule and loading into a freshly built optimizer and scheduler continues
+// bit-identically, for every case above (SequentialLR and ChainedScheduler included).
+TEST(SchedResume, EveryCaseContinuesExactly) {
+  const auto cases = lr_cases();
+  for (const auto& [name, c] : cases) {
+    SCOPED_TRACE(name);
+    for (int64_t split : {1, 9, 37}) {
+      const bool fractional = name == "warm_restarts_fractional";
+      const auto advance = [&](ToySgd& opt, LRScheduler& s, int64_t i) {
+        opt.step();
+        if (fractional) {
+          dynamic_cast<CosineAnnealingWarmRestarts&>(s).step(0.37 * double(i + 1));
+        } else {
+          s.step();
+        }
+      };
+      ToySgd ref_opt = dt::toy_optimizer(c.lrs, 0.9);
+      SchedulerPtr ref = c.build(ref_opt);
+      ToySgd opt = dt::toy_optimizer(c.lrs, 0.9);
+      SchedulerPtr first = c.build(opt);
+      for (int64_t i = 0; i < split; ++i) {
+        advance(ref_opt, *ref, i);
+        advance(opt, *first, i);
+      }
+      const StateDict opt_state = opt.state_dict();
+      const StateDict sched_state = first->state_dict();
+
+      ToySgd resumed_opt = dt::toy_optimizer(c.lrs, 0.9);
+      SchedulerPtr resumed = c.build(resumed_opt);
+      resumed_opt.load_state_dict(opt_state);
+      resumed->load_state_dict(sched_state);
+      EXPECT_EQ(resumed->last_epoch(), ref->last_epoch());
+      EXPECT_EQ(resumed->get_last_lr(), ref->get_last_lr());
+      for (int64_t i = split; i < 100; ++i) {
+        advance(ref_opt, *ref, i);
+        advance(resumed_opt, *resumed, i);
+        for (size_t g = 0; g < c.lrs.size(); ++g) {
+          ASSERT_EQ(resumed_opt.lr(g), ref_opt.lr(g)) << "split " << split << " step " << i;
+          ASSERT_EQ(resumed_opt.momentum(g), ref_opt.momentum(g)) << "split " << split;
+        }
+      }
+    }
+  }
+}
+
+TEST(SchedResume, ReduceLROnPlateauContinuesExactly) {
+  const ReduceLROnPlateauOptions o{.factor = 0.5, .patience = 2, .cooldown = 3};
+  const auto metric = [](int i) { return 1.0 / (1 + i % 7) + (i > 20 ? 0.5 : 0.0); };
+  ToySgd ref_opt = dt::toy_optimizer(kLrs2);
+  ReduceLROnPlateau ref(ref_opt, o);
+  ToySgd opt = dt::toy_optimizer(kLrs2);
+  ReduceLROnPlateau first(opt, o);
+  for (int i = 0; i < 12; ++i) {
+    ref.step(metric(i));
+    first.step(metric(i));
+  }
+  ToySgd resumed_opt = dt::toy_optimizer(kLrs2);
+  ReduceLROnPlateau resumed(resumed_opt, o);
+  resumed_opt.load_state_dict(opt.state_dict());
+  resumed.load_state_dict(first.state_dict());
+  EXPECT_EQ(resumed.best(), ref.best());
+  EXPECT_EQ(resumed.num_bad_epochs(), ref.num_bad_epochs());
+  EXPECT_EQ(resumed.cooldown_counter(), ref.cooldown_counter());
+  int changes = 0;
+  for (int i = 12; i < 60; ++i) {
+    const double before = ref_opt.lr(0);
+    ref.step(metric(i));
+    resumed.step(metric(i));
+    changes += ref_opt.lr(0) != before;
+    ASSERT_EQ(resumed_opt.lr(0), ref_opt.lr(0)) << i;
+    ASSERT_EQ(resumed_opt.lr(1), ref_opt.lr(1)) << i;
+  }
+  EXPECT_GT(changes, 0);
+}
