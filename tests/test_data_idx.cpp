@@ -173,13 +173,22 @@ TEST(DataIdx, RealMnistDigits) {
   const data::Dataset test = data::Idx::load(dir, data::Split::Test);
   EXPECT_EQ(train.inputs().shape(), (Shape{8000, 784}));
   EXPECT_EQ(test.inputs().shape(), (Shape{2000, 784}));
-  std::vector<int64_t> counts(10, 0);
+  // The split is stratified: each digit gives a fifth of its images (±1) to test.
+  std::vector<int64_t> n_train(10, 0), n_test(10, 0);
+  for (int64_t c : train.targets().to_vector<int64_t>()) {
+    ASSERT_TRUE(0 <= c && c < 10);
+    ++n_train[size_t(c)];
+  }
   for (int64_t c : test.targets().to_vector<int64_t>()) {
     ASSERT_TRUE(0 <= c && c < 10);
-    ++counts[size_t(c)];
+    ++n_test[size_t(c)];
   }
-  // Every digit is in the test split (about 200 each).
-  for (int64_t c : counts) EXPECT_GT(c, 150);
+  for (size_t d = 0; d < 10; ++d) {
+    EXPECT_NEAR(double(n_test[d]), double(n_train[d] + n_test[d]) / 5.0, 1.0) << "digit " << d;
+  }
+  // Interleaved: the first ten training images are the digits 0..9.
+  EXPECT_EQ(train.targets().narrow(0, 0, 10).to_vector<int64_t>(),
+            arange(10.0, {.dtype = DType::I64}).to_vector<int64_t>());
   const data::Normalization n = train.compute_normalization();
   EXPECT_NEAR(n.mean, 0.13, 0.02);  // MNIST's usual 0.1307 / 0.3081
   EXPECT_NEAR(n.std, 0.31, 0.02);

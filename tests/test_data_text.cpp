@@ -122,3 +122,19 @@ TEST(DataText, SequencesAreNonOverlappingWindowsForALoader) {
                    "11 tokens are too few for one window of seq_len 11");
   EXPECT_THROW_MSG(data::sequences(tokens, 0), "got seq_len = 0");
 }
+
+// The English corpus from scripts/get-data (skipped visibly when absent).
+TEST(DataText, RealCorpus) {
+  const auto path =
+      std::filesystem::path(DESCENT_TEST_DATA_DIR) / ".." / ".." / "data" / "text" / "corpus.txt";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " missing: run scripts/get-data";
+  const data::TextCorpus c = data::TextCorpus::load(path.string());
+  EXPECT_GT(c.text().size(), 50000u);
+  EXPECT_EQ(c.text().find("\n%\n"), std::string::npos);  // separators stripped
+  EXPECT_GT(c.vocab().size(), 60);                       // letters, digits, punctuation
+  EXPECT_LT(c.vocab().size(), 256);
+  EXPECT_EQ(c.vocab().decode(c.train()) + c.vocab().decode(c.val()), c.text());
+  Generator gen(0);
+  const auto [x, y] = data::random_batch(c.val(), 4, 32, &gen);
+  EXPECT_EQ(x.shape(), (Shape{4, 32}));
+}
