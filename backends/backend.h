@@ -229,6 +229,91 @@ struct LstmBackwardArgs {
   Tensor grad_b;                      // (4H) out, the gradient of b_ih and of b_hh; or undefined
 };
 
+// ---- fused optimizer updates ----
+// One optimizer step on one parameter in a single pass over memory: each slot reads
+// param, grad and the state slots once and writes param and state in place. Contract:
+// every tensor is contiguous, of the param's shape and floating dtype (f32 or f64) and
+// on the backend's device (optim/ checks it and allocates the state). Scalars that
+// depend on the step count (bias corrections, step sizes) are computed on the host by
+// optim/ and passed in, so each kernel is a pure elementwise map, the same on every
+// device. In every rule `g` is the gradient, negated first when `maximize`, then
+// g += weight_decay·param (coupled decay) unless the rule says otherwise.
+
+// SGD / GD (torch.optim.SGD): with momentum, buf = momentum·buf + (1-dampening)·g
+// (buf = g when init_buffer), g = nesterov ? g + momentum·buf : buf; p -= lr·g.
+struct SgdUpdateArgs {
+  Tensor param, grad;
+  Tensor momentum_buffer;  // undefined when momentum == 0
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+  bool init_buffer = false;  // the buffer's first step: buf = g
+};
+// RMSprop: v = alpha·v + (1-alpha)·g²; centered: ga = alpha·ga + (1-alpha)·g,
+// avg = sqrt(v - ga²) + eps, else sqrt(v) + eps; momentum > 0: buf = momentum·buf + g/avg,
+// p -= lr·buf; else p -= lr·g/avg.
+struct RmspropUpdateArgs {
+  Tensor param, grad, square_avg;
+  Tensor grad_avg;         // centered only
+  Tensor momentum_buffer;  // momentum > 0 only
+  double lr = 0, alpha = 0, eps = 0, weight_decay = 0, momentum = 0;
+  bool centered = false, maximize = false;
+};
+// Adam / AdamW / AMSGrad: decoupled: p *= 1 - lr·weight_decay (and no coupled decay);
+// m = beta1·m + (1-beta1)·g; v = beta2·v + (1-beta2)·g²; amsgrad: vmax = max(vmax, v)
+// and v := vmax below; p -= step_size · m / (sqrt(v)/bias_correction2_sqrt + eps).
+struct AdamUpdateArgs {
+  Tensor param, grad, exp_avg, exp_avg_sq;
+  Tensor max_exp_avg_sq;  // amsgrad only
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  double step_size = 0;              // lr / (1 - beta1^t)
+  double bias_correction2_sqrt = 0;  // sqrt(1 - beta2^t)
+  bool amsgrad = false, decoupled_weight_decay = false, maximize = false;
+};
+// NAdam: m, v as Adam; d = sqrt(v) / bias_correction2_sqrt + eps;
+// p += grad_coef·g/d; p += exp_avg_coef·m/d (coefficients negative, from mu_t).
+struct NadamUpdateArgs {
+  Tensor param, grad, exp_avg, exp_avg_sq;
+  double beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  double bias_correction2_sqrt = 0, grad_coef = 0, exp_avg_coef = 0;
+  bool maximize = false;
+};
+// RAdam: m, v as Adam; mhat = m / bias_correction1; rectified:
+// p -= mhat·lr·(bias_correction2_sqrt / (sqrt(v) + eps))·rect, else p -= mhat·lr.
+struct RadamUpdateArgs {
+  Tensor param, grad, exp_avg, exp_avg_sq;
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  double bias_correction1 = 0, bias_correction2_sqrt = 0, rect = 0;
+  bool rectified = false, maximize = false;
+};
+// Adagrad: sum += g²; p -= clr · g / (sqrt(sum) + eps), clr = lr / (1 + (t-1)·lr_decay).
+struct AdagradUpdateArgs {
+  Tensor param, grad, sum;
+  double clr = 0, eps = 0, weight_decay = 0;
+  bool maximize = false;
+};
+// Adadelta: v = rho·v + (1-rho)·g²; delta = sqrt(u + eps) / sqrt(v + eps) · g;
+// u = rho·u + (1-rho)·delta²; p -= lr·delta.
+struct AdadeltaUpdateArgs {
+  Tensor param, grad, square_avg, acc_delta;
+  double lr = 0, rho = 0, eps = 0, weight_decay = 0;
+  bool maximize = false;
+};
+// Adamax: m = beta1·m + (1-beta1)·g; u = max(beta2·u, |g| + eps); p -= clr·m/u,
+// clr = lr / (1 - beta1^t).
+struct AdamaxUpdateArgs {
+  Tensor param, grad, exp_avg, exp_inf;
+  double beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0, clr = 0;
+  bool maximize = false;
+};
+// Lion (Chen et al. 2023): p *= 1 - lr·weight_decay (decoupled);
+// p -= lr·sign(beta1·m + (1-beta1)·g); m = beta2·m + (1-beta2)·g.
+struct LionUpdateArgs {
+  Tensor param, grad, exp_avg;
+  double lr = 0, beta1 = 0, beta2 = 0, weight_decay = 0;
+  bool maximize = false;
+};
+// ---- end of fused optimizer updates ----
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -289,6 +374,17 @@ class Backend {
   // ---- checks ----
   // True when no element is NaN or ±Inf. Synchronizes.
   virtual bool all_finite(const Tensor& x) = 0;
+
+  // ---- fused optimizer updates (see the arg structs above) ----
+  virtual void sgd_update(const SgdUpdateArgs& args) = 0;
+  virtual void rmsprop_update(const RmspropUpdateArgs& args) = 0;
+  virtual void adam_update(const AdamUpdateArgs& args) = 0;
+  virtual void nadam_update(const NadamUpdateArgs& args) = 0;
+  virtual void radam_update(const RadamUpdateArgs& args) = 0;
+  virtual void adagrad_update(const AdagradUpdateArgs& args) = 0;
+  virtual void adadelta_update(const AdadeltaUpdateArgs& args) = 0;
+  virtual void adamax_update(const AdamaxUpdateArgs& args) = 0;
+  virtual void lion_update(const LionUpdateArgs& args) = 0;
 
  private:
   [[noreturn]] void unsupported(std::string_view op) const {

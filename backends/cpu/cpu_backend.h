@@ -2,7 +2,7 @@
 // The CPU backend: oneDNN primitives for matmul (and, in nn/, batch norm and LSTM),
 // OpenMP-parallel strided loops for everything else. Each family lives in its own
 // file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
-// random.cpp, batchnorm.cpp, lstm.cpp.
+// random.cpp, batchnorm.cpp, lstm.cpp, optim.cpp (fused optimizer updates).
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -66,6 +66,17 @@ class CpuBackend final : public Backend {
   // ---- LSTM (lstm.cpp: oneDNN f32; lstm_ref.cpp: f64) ----
   void lstm(LstmArgs& args) override;
   void lstm_backward(const LstmBackwardArgs& args) override;
+
+  // Fused optimizer updates: backends/cpu/optim.cpp.
+  void sgd_update(const SgdUpdateArgs& args) override;
+  void rmsprop_update(const RmspropUpdateArgs& args) override;
+  void adam_update(const AdamUpdateArgs& args) override;
+  void nadam_update(const NadamUpdateArgs& args) override;
+  void radam_update(const RadamUpdateArgs& args) override;
+  void adagrad_update(const AdagradUpdateArgs& args) override;
+  void adadelta_update(const AdadeltaUpdateArgs& args) override;
+  void adamax_update(const AdamaxUpdateArgs& args) override;
+  void lion_update(const LionUpdateArgs& args) override;
 
  private:
   CpuAllocator alloc_;

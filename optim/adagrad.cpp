@@ -1,0 +1,27 @@
+#include "optim/adagrad.h"
+
+namespace descent::optim {
+
+void Adagrad::validate(const AdagradOptions& o) {
+  const OptionCheck c{kName};
+  c.non_negative("lr", o.lr);
+  c.non_negative("lr_decay", o.lr_decay);
+  c.non_negative("weight_decay", o.weight_decay);
+  c.non_negative("initial_accumulator_value", o.initial_accumulator_value);
+  c.positive("eps", o.eps);
+}
+
+void Adagrad::update(const Tensor& param, const Tensor& grad, AdagradState& s,
+                     const AdagradOptions& o) {
+  init_slot(s.sum, param, o.initial_accumulator_value);
+  ++s.step;
+  backend_for(param).adagrad_update({.param = param,
+                                     .grad = grad,
+                                     .sum = s.sum,
+                                     .clr = o.lr / (1 + double(s.step - 1) * o.lr_decay),
+                                     .eps = o.eps,
+                                     .weight_decay = o.weight_decay,
+                                     .maximize = o.maximize});
+}
+
+}  // namespace descent::optim

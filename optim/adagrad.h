@@ -1,0 +1,66 @@
+#pragma once
+// Adagrad — torch.optim.Adagrad's rule and defaults: lr 1e-2, lr_decay 0,
+// weight_decay 0, initial_accumulator_value 0, eps 1e-10, maximize. Dense gradients.
+//
+//   optim::Adagrad opt(params, {.lr = 0.1, .initial_accumulator_value = 0.1});
+//
+// Throws descent::Error for lr < 0, lr_decay < 0, weight_decay < 0,
+// initial_accumulator_value < 0 or eps <= 0. State per parameter: sum, step.
+#include "optim/param_groups.h"
+
+namespace descent::optim {
+
+struct AdagradOptions {
+  double lr = 1e-2;
+  double lr_decay = 0;
+  double weight_decay = 0;
+  double initial_accumulator_value = 0;
+  double eps = 1e-10;
+  bool maximize = false;
+};
+
+struct AdagradGroupOptions {
+  std::optional<double> lr, lr_decay, weight_decay, initial_accumulator_value, eps;
+  std::optional<bool> maximize;
+};
+
+struct AdagradState {
+  int64_t step = 0;
+  Tensor sum;  // starts at initial_accumulator_value
+};
+
+class Adagrad
+    : public GroupedOptimizer<Adagrad, AdagradOptions, AdagradGroupOptions, AdagradState> {
+ public:
+  static constexpr std::string_view kName = "adagrad";
+  explicit Adagrad(std::vector<Tensor> params, const AdagradOptions& options = {})
+      : GroupedOptimizer(std::move(params), options) {}
+
+  static void validate(const AdagradOptions& o);
+  static AdagradOptions merge(AdagradOptions d, const AdagradGroupOptions& g) {
+    override_with(d.lr, g.lr);
+    override_with(d.lr_decay, g.lr_decay);
+    override_with(d.weight_decay, g.weight_decay);
+    override_with(d.initial_accumulator_value, g.initial_accumulator_value);
+    override_with(d.eps, g.eps);
+    override_with(d.maximize, g.maximize);
+    return d;
+  }
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    f("lr", o.lr);
+    f("lr_decay", o.lr_decay);
+    f("weight_decay", o.weight_decay);
+    f("initial_accumulator_value", o.initial_accumulator_value);
+    f("eps", o.eps);
+    f("maximize", o.maximize);
+  }
+  template <class S, class F>
+  static void visit_state(S& s, F&& f) {
+    f("step", s.step);
+    f("sum", s.sum, Slot::Required);
+  }
+  void update(const Tensor& param, const Tensor& grad, AdagradState& s, const AdagradOptions& o);
+};
+
+}  // namespace descent::optim

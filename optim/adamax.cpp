@@ -1,0 +1,34 @@
+#include "optim/adamax.h"
+
+#include <cmath>
+
+namespace descent::optim {
+
+void Adamax::validate(const AdamaxOptions& o) {
+  const OptionCheck c{kName};
+  c.non_negative("lr", o.lr);
+  c.positive("eps", o.eps);
+  c.unit_open("betas.beta1", o.betas.beta1);
+  c.unit_open("betas.beta2", o.betas.beta2);
+  c.non_negative("weight_decay", o.weight_decay);
+}
+
+void Adamax::update(const Tensor& param, const Tensor& grad, AdamaxState& s,
+                    const AdamaxOptions& o) {
+  init_slot(s.exp_avg, param);
+  init_slot(s.exp_inf, param);
+  ++s.step;
+  const double bias_correction = 1 - std::pow(o.betas.beta1, double(s.step));
+  backend_for(param).adamax_update({.param = param,
+                                    .grad = grad,
+                                    .exp_avg = s.exp_avg,
+                                    .exp_inf = s.exp_inf,
+                                    .beta1 = o.betas.beta1,
+                                    .beta2 = o.betas.beta2,
+                                    .eps = o.eps,
+                                    .weight_decay = o.weight_decay,
+                                    .clr = o.lr / bias_correction,
+                                    .maximize = o.maximize});
+}
+
+}  // namespace descent::optim

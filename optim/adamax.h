@@ -1,0 +1,73 @@
+#pragma once
+// Adamax (Kingma & Ba 2015, the infinity-norm Adam) — torch.optim.Adamax's rule and
+// defaults: lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, maximize.
+//
+//   optim::Adamax opt(params, {.lr = 2e-3});
+//
+// Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0 or weight_decay < 0.
+// State per parameter: exp_avg, exp_inf, step.
+#include "optim/param_groups.h"
+
+namespace descent::optim {
+
+struct AdamaxOptions {
+  double lr = 2e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool maximize = false;
+};
+
+struct AdamaxGroupOptions {
+  std::optional<double> lr;
+  std::optional<Betas> betas;
+  std::optional<double> eps, weight_decay;
+  std::optional<bool> maximize;
+};
+
+struct AdamaxState {
+  int64_t step = 0;
+  Tensor exp_avg, exp_inf;
+};
+
+class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxGroupOptions, AdamaxState> {
+ public:
+  static constexpr std::string_view kName = "adamax";
+  explicit Adamax(std::vector<Tensor> params, const AdamaxOptions& options = {})
+      : GroupedOptimizer(std::move(params), options) {}
+
+  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
+  void set_momentum(double value, size_t group) override {
+    AdamaxOptions o = options(group);
+    o.betas.beta1 = value;
+    set_options(o, group);
+  }
+
+  static void validate(const AdamaxOptions& o);
+  static AdamaxOptions merge(AdamaxOptions d, const AdamaxGroupOptions& g) {
+    override_with(d.lr, g.lr);
+    override_with(d.betas, g.betas);
+    override_with(d.eps, g.eps);
+    override_with(d.weight_decay, g.weight_decay);
+    override_with(d.maximize, g.maximize);
+    return d;
+  }
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    f("lr", o.lr);
+    f("beta1", o.betas.beta1);
+    f("beta2", o.betas.beta2);
+    f("eps", o.eps);
+    f("weight_decay", o.weight_decay);
+    f("maximize", o.maximize);
+  }
+  template <class S, class F>
+  static void visit_state(S& s, F&& f) {
+    f("step", s.step);
+    f("exp_avg", s.exp_avg, Slot::Required);
+    f("exp_inf", s.exp_inf, Slot::Required);
+  }
+  void update(const Tensor& param, const Tensor& grad, AdamaxState& s, const AdamaxOptions& o);
+};
+
+}  // namespace descent::optim

@@ -1,0 +1,26 @@
+#include "optim/lion.h"
+
+namespace descent::optim {
+
+void Lion::validate(const LionOptions& o) {
+  const OptionCheck c{kName};
+  c.non_negative("lr", o.lr);
+  c.unit_open("betas.beta1", o.betas.beta1);
+  c.unit_open("betas.beta2", o.betas.beta2);
+  c.non_negative("weight_decay", o.weight_decay);
+}
+
+void Lion::update(const Tensor& param, const Tensor& grad, LionState& s, const LionOptions& o) {
+  init_slot(s.exp_avg, param);
+  ++s.step;
+  backend_for(param).lion_update({.param = param,
+                                  .grad = grad,
+                                  .exp_avg = s.exp_avg,
+                                  .lr = o.lr,
+                                  .beta1 = o.betas.beta1,
+                                  .beta2 = o.betas.beta2,
+                                  .weight_decay = o.weight_decay,
+                                  .maximize = o.maximize});
+}
+
+}  // namespace descent::optim

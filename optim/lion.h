@@ -1,0 +1,72 @@
+#pragma once
+// Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"): the sign of
+// an interpolated momentum, decoupled weight decay. Defaults lr 1e-4, betas (0.9, 0.99),
+// weight_decay 0; maximize as the rest of the family. Not in torch 1.13: the golden
+// trajectories come from a reference implementation of the paper's rule in
+// tests/oracle/gen_optim_golden.py.
+//
+//   optim::Lion opt(params, {.lr = 3e-4, .weight_decay = 1.0});
+//
+// Throws descent::Error for lr < 0, a beta outside [0, 1) or weight_decay < 0.
+// State per parameter: exp_avg, step.
+#include "optim/param_groups.h"
+
+namespace descent::optim {
+
+struct LionOptions {
+  double lr = 1e-4;
+  Betas betas = {0.9, 0.99};
+  double weight_decay = 0;
+  bool maximize = false;
+};
+
+struct LionGroupOptions {
+  std::optional<double> lr;
+  std::optional<Betas> betas;
+  std::optional<double> weight_decay;
+  std::optional<bool> maximize;
+};
+
+struct LionState {
+  int64_t step = 0;
+  Tensor exp_avg;
+};
+
+class Lion : public GroupedOptimizer<Lion, LionOptions, LionGroupOptions, LionState> {
+ public:
+  static constexpr std::string_view kName = "lion";
+  explicit Lion(std::vector<Tensor> params, const LionOptions& options = {})
+      : GroupedOptimizer(std::move(params), options) {}
+
+  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
+  void set_momentum(double value, size_t group) override {
+    LionOptions o = options(group);
+    o.betas.beta1 = value;
+    set_options(o, group);
+  }
+
+  static void validate(const LionOptions& o);
+  static LionOptions merge(LionOptions d, const LionGroupOptions& g) {
+    override_with(d.lr, g.lr);
+    override_with(d.betas, g.betas);
+    override_with(d.weight_decay, g.weight_decay);
+    override_with(d.maximize, g.maximize);
+    return d;
+  }
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    f("lr", o.lr);
+    f("beta1", o.betas.beta1);
+    f("beta2", o.betas.beta2);
+    f("weight_decay", o.weight_decay);
+    f("maximize", o.maximize);
+  }
+  template <class S, class F>
+  static void visit_state(S& s, F&& f) {
+    f("step", s.step);
+    f("exp_avg", s.exp_avg, Slot::Required);
+  }
+  void update(const Tensor& param, const Tensor& grad, LionState& s, const LionOptions& o);
+};
+
+}  // namespace descent::optim

@@ -1,0 +1,80 @@
+#pragma once
+// NAdam (Dozat 2016) — torch.optim.NAdam's defaults: lr 2e-3, betas (0.9, 0.999),
+// eps 1e-8, weight_decay 0, momentum_decay 4e-3; plus maximize (as newer PyTorch).
+// The rule is PyTorch's multi-tensor one: mu_{t+1}'s coefficient divides by
+// 1 - mu_product·mu_{t+1} (1.13's single-tensor loop multiplies by mu_t once too often).
+//
+//   optim::NAdam opt(params, {.lr = 2e-3, .momentum_decay = 4e-3});
+//
+// Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0, weight_decay < 0
+// or momentum_decay < 0. State per parameter: exp_avg, exp_avg_sq, mu_product, step.
+#include "optim/param_groups.h"
+
+namespace descent::optim {
+
+struct NAdamOptions {
+  double lr = 2e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum_decay = 4e-3;
+  bool maximize = false;
+};
+
+struct NAdamGroupOptions {
+  std::optional<double> lr;
+  std::optional<Betas> betas;
+  std::optional<double> eps, weight_decay, momentum_decay;
+  std::optional<bool> maximize;
+};
+
+struct NAdamState {
+  int64_t step = 0;
+  double mu_product = 1;  // prod of mu_1..mu_t
+  Tensor exp_avg, exp_avg_sq;
+};
+
+class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamGroupOptions, NAdamState> {
+ public:
+  static constexpr std::string_view kName = "nadam";
+  explicit NAdam(std::vector<Tensor> params, const NAdamOptions& options = {})
+      : GroupedOptimizer(std::move(params), options) {}
+
+  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
+  void set_momentum(double value, size_t group) override {
+    NAdamOptions o = options(group);
+    o.betas.beta1 = value;
+    set_options(o, group);
+  }
+
+  static void validate(const NAdamOptions& o);
+  static NAdamOptions merge(NAdamOptions d, const NAdamGroupOptions& g) {
+    override_with(d.lr, g.lr);
+    override_with(d.betas, g.betas);
+    override_with(d.eps, g.eps);
+    override_with(d.weight_decay, g.weight_decay);
+    override_with(d.momentum_decay, g.momentum_decay);
+    override_with(d.maximize, g.maximize);
+    return d;
+  }
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    f("lr", o.lr);
+    f("beta1", o.betas.beta1);
+    f("beta2", o.betas.beta2);
+    f("eps", o.eps);
+    f("weight_decay", o.weight_decay);
+    f("momentum_decay", o.momentum_decay);
+    f("maximize", o.maximize);
+  }
+  template <class S, class F>
+  static void visit_state(S& s, F&& f) {
+    f("step", s.step);
+    f("mu_product", s.mu_product);
+    f("exp_avg", s.exp_avg, Slot::Required);
+    f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
+  }
+  void update(const Tensor& param, const Tensor& grad, NAdamState& s, const NAdamOptions& o);
+};
+
+}  // namespace descent::optim

@@ -1,0 +1,255 @@
+#pragma once
+// GroupedOptimizer: the shared machinery of every concrete optimizer — parameter groups
+// with typed options, typed per-parameter state, step() over the parameters that have a
+// gradient, and a state dict that round-trips everything bit for bit.
+//
+// A concrete optimizer `X` derives from GroupedOptimizer<X, XOptions, XGroupOptions,
+// XState> and provides:
+//   static constexpr std::string_view kName;                       // "adam"
+//   static void validate(const XOptions&);                         // throws Error
+//   static XOptions merge(XOptions defaults, const XGroupOptions&); // unset = default
+//   template <class O, class F> static void visit_options(O&, F&&); // f(name, double&|bool&)
+//   template <class S, class F> static void visit_state(S&, F&&);   // f(name, int64_t&|double&)
+//                                                                   // f(name, Tensor&, Slot)
+//   void update(const Tensor& param, const Tensor& grad, XState&, const XOptions&);
+// XOptions has `double lr`. XState has `int64_t step` (0 until the first update).
+//
+// State dict keys: "optimizer" (string, kName), "num_groups", "group.<g>.num_params",
+// "group.<g>.<option>", and per parameter i (counted over all groups in order)
+// "state.<i>.<slot>" for every slot of an initialised state.
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_set>
+#include <vector>
+
+#include "backends/backend.h"
+#include "core/error.h"
+#include "ops/factory.h"
+#include "optim/optimizer.h"
+
+namespace descent::optim {
+
+// Whether a state tensor must be present once the state is initialised.
+enum class Slot { Required, Optional };
+
+// Range checks for option validation; messages name the optimizer, field and value.
+struct OptionCheck {
+  std::string_view who;
+  void non_negative(std::string_view field, double v) const {
+    check(v >= 0, who, "invalid {}: got {}, expected a value >= 0", field, v);
+  }
+  void positive(std::string_view field, double v) const {
+    check(v > 0, who, "invalid {}: got {}, expected a value > 0", field, v);
+  }
+  // [0, 1)
+  void unit_open(std::string_view field, double v) const {
+    check(v >= 0 && v < 1, who, "invalid {}: got {}, expected a value in [0, 1)", field, v);
+  }
+  // [0, 1]
+  void unit_closed(std::string_view field, double v) const {
+    check(v >= 0 && v <= 1, who, "invalid {}: got {}, expected a value in [0, 1]", field, v);
+  }
+};
+
+// The two exponential decay rates of the Adam family (PyTorch's `betas` tuple).
+struct Betas {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+};
+
+// Sets `field` when the group overrides it.
+template <class T>
+inline void override_with(T& field, const std::optional<T>& value) {
+  if (value) field = *value;
+}
+
+// Allocates a state slot on first use: `fill` everywhere, like the param.
+inline void init_slot(Tensor& slot, const Tensor& param, double fill = 0.0) {
+  if (!slot.defined()) slot = full_like(param, fill);
+}
+
+template <class Derived, class Options, class GroupOptions, class State>
+class GroupedOptimizer : public Optimizer {
+ public:
+  struct ParamGroup {
+    std::vector<Tensor> params;
+    Options options;
+  };
+
+  std::string_view name() const override { return Derived::kName; }
+
+  size_t num_groups() const override { return groups_.size(); }
+  const std::vector<Tensor>& params(size_t g) const override { return group(g).params; }
+  double lr(size_t g = 0) const override { return group(g).options.lr; }
+  void set_lr(double lr, size_t g) override {
+    Options o = group(g).options;
+    o.lr = lr;
+    set_options(o, g);
+  }
+  using Optimizer::set_lr;
+
+  // The constructor's options: what a group that overrides nothing gets.
+  const Options& defaults() const { return defaults_; }
+  const Options& options(size_t g = 0) const { return group(g).options; }
+  // Replaces a group's options (validated).
+  void set_options(const Options& o, size_t g) {
+    Derived::validate(o);
+    mutable_group(g).options = o;
+  }
+
+  // Adds a group; options it leaves unset take the defaults. Throws for an empty list,
+  // a parameter already in a group, or a parameter that is not a contiguous f32/f64
+  // tensor.
+  void add_param_group(std::vector<Tensor> params, const GroupOptions& overrides = {}) {
+    Options o = Derived::merge(defaults_, overrides);
+    Derived::validate(o);
+    check(!params.empty(), Derived::kName, "got an empty parameter list for group {}",
+          groups_.size());
+    std::unordered_set<const TensorImpl*> seen;
+    for (const auto& g : groups_) {
+      for (const Tensor& p : g.params) seen.insert(p.impl());
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Tensor& p = params[i];
+      check(p.defined(), Derived::kName, "parameter {} of group {} is undefined", i,
+            groups_.size());
+      check(p.dtype() == DType::F32 || p.dtype() == DType::F64, Derived::kName,
+            "parameter {} of group {} has dtype {}, expected f32 or f64", i, groups_.size(),
+            p.dtype());
+      check(p.is_contiguous(), Derived::kName, "parameter {} of group {} must be contiguous", i,
+            groups_.size());
+      check(seen.insert(p.impl()).second, Derived::kName,
+            "parameter {} of group {} appears in more than one parameter group", i, groups_.size());
+    }
+    state_.resize(state_.size() + params.size());
+    groups_.push_back({std::move(params), o});
+  }
+
+  // The typed state of parameter `i` (counted over all groups in order).
+  const State& state(size_t i) const {
+    check(i < state_.size(), Derived::kName, "state index {} out of range ({} parameters)", i,
+          state_.size());
+    return state_[i];
+  }
+
+  void step() override {
+    size_t index = 0;
+    for (const auto& g : groups_) {
+      for (const Tensor& p : g.params) {
+        State& s = state_[index++];
+        Tensor grad = p.grad();
+        if (!grad.defined()) continue;
+        check(grad.shape() == p.shape() && grad.dtype() == p.dtype(), Derived::kName,
+              "gradient of shape {} and dtype {} does not match its parameter ({}, {})",
+              grad.shape(), grad.dtype(), p.shape(), p.dtype());
+        if (!grad.is_contiguous()) grad = grad.contiguous();
+        static_cast<Derived*>(this)->update(p, grad, s, g.options);
+      }
+    }
+  }
+  using Optimizer::step;
+
+  StateDict state_dict() const override {
+    StateDict d;
+    d.strings["optimizer"] = std::string(Derived::kName);
+    d.numbers["num_groups"] = double(groups_.size());
+    size_t index = 0;
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      const std::string gp = "group." + std::to_string(g) + ".";
+      d.numbers[gp + "num_params"] = double(groups_[g].params.size());
+      Derived::visit_options(groups_[g].options, [&](std::string_view field, const auto& v) {
+        d.numbers[gp + std::string(field)] = double(v);
+      });
+      for (size_t k = 0; k < groups_[g].params.size(); ++k, ++index) {
+        const State& s = state_[index];
+        if (s.step == 0) continue;
+        const std::string sp = "state." + std::to_string(index) + ".";
+        Derived::visit_state(s, [&](std::string_view slot, const auto& v, auto... /*kind*/) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, Tensor>) {
+            if (v.defined()) d.tensors[sp + std::string(slot)] = v.clone();
+          } else {
+            d.numbers[sp + std::string(slot)] = double(v);
+          }
+        });
+      }
+    }
+    return d;
+  }
+
+  void load_state_dict(const StateDict& d) override {
+    const std::string_view who = Derived::kName;
+    const std::string& made_by = d.string("optimizer", who);
+    check(made_by == who, who, "state dict is for optimizer '{}', expected '{}'", made_by, who);
+    const double ng = d.number("num_groups", who);
+    check(ng == double(groups_.size()), who, "state dict has {} parameter groups, expected {}", ng,
+          groups_.size());
+    // Build everything first so a failed load leaves the optimizer untouched.
+    std::vector<Options> options(groups_.size());
+    std::vector<State> state(state_.size());
+    size_t index = 0;
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      const std::string gp = "group." + std::to_string(g) + ".";
+      const double np = d.number(gp + "num_params", who);
+      check(np == double(groups_[g].params.size()), who,
+            "state dict group {} has {} parameters, expected {}", g, np, groups_[g].params.size());
+      Derived::visit_options(options[g], [&](std::string_view field, auto& v) {
+        v = std::decay_t<decltype(v)>(d.number(gp + std::string(field), who));
+      });
+      Derived::validate(options[g]);
+      for (const Tensor& p : groups_[g].params) {
+        const std::string sp = "state." + std::to_string(index) + ".";
+        State& s = state[index++];
+        if (!d.numbers.count(sp + "step")) continue;  // never stepped
+        Derived::visit_state(s, [&](std::string_view slot, auto& v, auto... kind) {
+          using V = std::decay_t<decltype(v)>;
+          const std::string key = sp + std::string(slot);
+          if constexpr (std::is_same_v<V, Tensor>) {
+            const Slot k = (kind, ...);
+            auto it = d.tensors.find(key);
+            if (it == d.tensors.end()) {
+              check(k == Slot::Optional, who, "state dict has no tensor '{}'", key);
+              return;
+            }
+            const Tensor& t = it->second;
+            check(t.shape() == p.shape() && t.dtype() == p.dtype(), who,
+                  "state '{}' has shape {} and dtype {}, expected the parameter's {} and {}", key,
+                  t.shape(), t.dtype(), p.shape(), p.dtype());
+            v = t.contiguous().clone().to(p.device());
+          } else {
+            v = V(d.number(key, who));
+          }
+        });
+        check(s.step > 0, who, "state '{}step' must be positive, got {}", sp, s.step);
+      }
+    }
+    for (size_t g = 0; g < groups_.size(); ++g) groups_[g].options = options[g];
+    state_ = std::move(state);
+  }
+
+ protected:
+  GroupedOptimizer(std::vector<Tensor> params, const Options& defaults) : defaults_(defaults) {
+    Derived::validate(defaults_);
+    add_param_group(std::move(params));
+  }
+
+ private:
+  const ParamGroup& group(size_t g) const {
+    check(g < groups_.size(), Derived::kName, "group {} out of range ({} groups)", g,
+          groups_.size());
+    return groups_[g];
+  }
+  ParamGroup& mutable_group(size_t g) {
+    check(g < groups_.size(), Derived::kName, "group {} out of range ({} groups)", g,
+          groups_.size());
+    return groups_[g];
+  }
+
+  Options defaults_;
+  std::vector<ParamGroup> groups_;
+  std::vector<State> state_;
+};
+
+}  // namespace descent::optim

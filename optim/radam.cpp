@@ -1,0 +1,47 @@
+#include "optim/radam.h"
+
+#include <cmath>
+
+namespace descent::optim {
+
+void RAdam::validate(const RAdamOptions& o) {
+  const OptionCheck c{kName};
+  c.non_negative("lr", o.lr);
+  c.positive("eps", o.eps);
+  c.unit_open("betas.beta1", o.betas.beta1);
+  c.unit_open("betas.beta2", o.betas.beta2);
+  c.non_negative("weight_decay", o.weight_decay);
+}
+
+void RAdam::update(const Tensor& param, const Tensor& grad, RAdamState& s, const RAdamOptions& o) {
+  init_slot(s.exp_avg, param);
+  init_slot(s.exp_avg_sq, param);
+  ++s.step;
+  const double t = double(s.step), beta2 = o.betas.beta2;
+  const double bias_correction1 = 1 - std::pow(o.betas.beta1, t);
+  const double bias_correction2 = 1 - std::pow(beta2, t);
+  // Length of the approximated simple moving average, and its limit.
+  const double rho_inf = 2 / (1 - beta2) - 1;
+  const double rho_t = rho_inf - 2 * t * std::pow(beta2, t) / bias_correction2;
+  const bool rectified = rho_t > 5.;
+  const double rect =
+      rectified
+          ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+          : 0.0;
+  backend_for(param).radam_update({.param = param,
+                                   .grad = grad,
+                                   .exp_avg = s.exp_avg,
+                                   .exp_avg_sq = s.exp_avg_sq,
+                                   .lr = o.lr,
+                                   .beta1 = o.betas.beta1,
+                                   .beta2 = beta2,
+                                   .eps = o.eps,
+                                   .weight_decay = o.weight_decay,
+                                   .bias_correction1 = bias_correction1,
+                                   .bias_correction2_sqrt = std::sqrt(bias_correction2),
+                                   .rect = rect,
+                                   .rectified = rectified,
+                                   .maximize = o.maximize});
+}
+
+}  // namespace descent::optim

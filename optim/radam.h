@@ -1,0 +1,74 @@
+#pragma once
+// RAdam (Liu et al. 2020) — torch.optim.RAdam's rule and defaults: lr 1e-3,
+// betas (0.9, 0.999), eps 1e-8, weight_decay 0; plus maximize (as newer PyTorch). The
+// adaptive step is used once the variance rectification term exists (rho_t > 5).
+//
+//   optim::RAdam opt(params, {.lr = 1e-3});
+//
+// Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0 or weight_decay < 0.
+// State per parameter: exp_avg, exp_avg_sq, step.
+#include "optim/param_groups.h"
+
+namespace descent::optim {
+
+struct RAdamOptions {
+  double lr = 1e-3;
+  Betas betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool maximize = false;
+};
+
+struct RAdamGroupOptions {
+  std::optional<double> lr;
+  std::optional<Betas> betas;
+  std::optional<double> eps, weight_decay;
+  std::optional<bool> maximize;
+};
+
+struct RAdamState {
+  int64_t step = 0;
+  Tensor exp_avg, exp_avg_sq;
+};
+
+class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamGroupOptions, RAdamState> {
+ public:
+  static constexpr std::string_view kName = "radam";
+  explicit RAdam(std::vector<Tensor> params, const RAdamOptions& options = {})
+      : GroupedOptimizer(std::move(params), options) {}
+
+  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
+  void set_momentum(double value, size_t group) override {
+    RAdamOptions o = options(group);
+    o.betas.beta1 = value;
+    set_options(o, group);
+  }
+
+  static void validate(const RAdamOptions& o);
+  static RAdamOptions merge(RAdamOptions d, const RAdamGroupOptions& g) {
+    override_with(d.lr, g.lr);
+    override_with(d.betas, g.betas);
+    override_with(d.eps, g.eps);
+    override_with(d.weight_decay, g.weight_decay);
+    override_with(d.maximize, g.maximize);
+    return d;
+  }
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    f("lr", o.lr);
+    f("beta1", o.betas.beta1);
+    f("beta2", o.betas.beta2);
+    f("eps", o.eps);
+    f("weight_decay", o.weight_decay);
+    f("maximize", o.maximize);
+  }
+  template <class S, class F>
+  static void visit_state(S& s, F&& f) {
+    f("step", s.step);
+    f("exp_avg", s.exp_avg, Slot::Required);
+    f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
+  }
+  void update(const Tensor& param, const Tensor& grad, RAdamState& s, const RAdamOptions& o);
+};
+
+}  // namespace descent::optim

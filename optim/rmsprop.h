@@ -1,0 +1,82 @@
+#pragma once
+// RMSprop — torch.optim.RMSprop's rule and defaults: lr 1e-2, alpha 0.99, eps 1e-8,
+// optional centering (divides by the estimated standard deviation instead of the RMS),
+// momentum, weight decay and maximize.
+//
+//   optim::RMSprop opt(params, {.lr = 1e-3, .momentum = 0.9, .centered = true});
+//
+// Throws descent::Error for lr < 0, alpha outside [0, 1], eps <= 0, momentum < 0 or
+// weight_decay < 0. State per parameter: square_avg, grad_avg (centered),
+// momentum_buffer (momentum > 0), step.
+#include "optim/param_groups.h"
+
+namespace descent::optim {
+
+struct RMSpropOptions {
+  double lr = 1e-2;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double momentum = 0;
+  bool centered = false;
+  bool maximize = false;
+};
+
+struct RMSpropGroupOptions {
+  std::optional<double> lr, alpha, eps, weight_decay, momentum;
+  std::optional<bool> centered, maximize;
+};
+
+struct RMSpropState {
+  int64_t step = 0;
+  Tensor square_avg;
+  Tensor grad_avg;         // centered
+  Tensor momentum_buffer;  // momentum > 0
+};
+
+class RMSprop
+    : public GroupedOptimizer<RMSprop, RMSpropOptions, RMSpropGroupOptions, RMSpropState> {
+ public:
+  static constexpr std::string_view kName = "rmsprop";
+  explicit RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {})
+      : GroupedOptimizer(std::move(params), options) {}
+
+  std::optional<double> momentum(size_t group) const override { return options(group).momentum; }
+  void set_momentum(double value, size_t group) override {
+    RMSpropOptions o = options(group);
+    o.momentum = value;
+    set_options(o, group);
+  }
+
+  static void validate(const RMSpropOptions& o);
+  static RMSpropOptions merge(RMSpropOptions d, const RMSpropGroupOptions& g) {
+    override_with(d.lr, g.lr);
+    override_with(d.alpha, g.alpha);
+    override_with(d.eps, g.eps);
+    override_with(d.weight_decay, g.weight_decay);
+    override_with(d.momentum, g.momentum);
+    override_with(d.centered, g.centered);
+    override_with(d.maximize, g.maximize);
+    return d;
+  }
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    f("lr", o.lr);
+    f("alpha", o.alpha);
+    f("eps", o.eps);
+    f("weight_decay", o.weight_decay);
+    f("momentum", o.momentum);
+    f("centered", o.centered);
+    f("maximize", o.maximize);
+  }
+  template <class S, class F>
+  static void visit_state(S& s, F&& f) {
+    f("step", s.step);
+    f("square_avg", s.square_avg, Slot::Required);
+    f("grad_avg", s.grad_avg, Slot::Optional);
+    f("momentum_buffer", s.momentum_buffer, Slot::Optional);
+  }
+  void update(const Tensor& param, const Tensor& grad, RMSpropState& s, const RMSpropOptions& o);
+};
+
+}  // namespace descent::optim

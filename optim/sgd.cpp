@@ -1,0 +1,34 @@
+#include "optim/sgd.h"
+
+namespace descent::optim {
+
+void SGD::validate(const SGDOptions& o) {
+  const OptionCheck c{kName};
+  c.non_negative("lr", o.lr);
+  c.non_negative("momentum", o.momentum);
+  c.non_negative("weight_decay", o.weight_decay);
+  check(!o.nesterov || (o.momentum > 0 && o.dampening == 0), kName,
+        "nesterov momentum requires a momentum > 0 and zero dampening, got momentum {} and "
+        "dampening {}",
+        o.momentum, o.dampening);
+}
+
+void SGD::update(const Tensor& param, const Tensor& grad, SGDState& s, const SGDOptions& o) {
+  // PyTorch clones the first step's gradient into the buffer (no dampening), also when
+  // momentum becomes non-zero after some plain steps.
+  const bool init = o.momentum != 0 && !s.momentum_buffer.defined();
+  if (init) s.momentum_buffer = empty_like(param);
+  ++s.step;
+  backend_for(param).sgd_update({.param = param,
+                                 .grad = grad,
+                                 .momentum_buffer = s.momentum_buffer,
+                                 .lr = o.lr,
+                                 .momentum = o.momentum,
+                                 .dampening = o.dampening,
+                                 .weight_decay = o.weight_decay,
+                                 .nesterov = o.nesterov,
+                                 .maximize = o.maximize,
+                                 .init_buffer = init});
+}
+
+}  // namespace descent::optim
