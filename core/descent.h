@@ -34,6 +34,7 @@
 #include "optim/grad_scaler.h"
 #include "optim/lambda_lr.h"
 #include "optim/linear_lr.h"
+#include "optim/lr_range_test.h"
 #include "optim/one_cycle_lr.h"
 #include "optim/optim.h"
 #include "optim/plateau.h"
