@@ -71,9 +71,10 @@ std::unique_ptr<BnPrimitive> create(const BnKey& k) {
     data_md = dnnl::memory::desc({dims[0], C, 1, 1}, dnnl::memory::data_type::f32,
                                  dnnl::memory::format_tag::nhwc);
   } else {
-    dnnl::memory::dims strides(k.ndims, 1);
-    for (int i = k.ndims - 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
-    data_md = dnnl_desc(dims, strides, DType::F32, "batch_norm");
+    // (N, C, L) runs as (N, C, L, 1): oneDNN's 3-D batch norm is its reference loop.
+    if (k.ndims == 3) dims.push_back(1);
+    data_md =
+        dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nchw);
   }
   const auto stat_md = dnnl_desc({C}, {1}, DType::F32, "batch_norm");
   const nf flags = flags_of(k);
