@@ -48,9 +48,6 @@ void BM_LstmForwardNoGrad(benchmark::State& st) {
 }  // namespace
 
 BENCHMARK(BM_LstmTrainStep)->Args({28, 128, 28, 128})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_LstmTrainStep)
-    ->Args({100, 64, 512, 512})
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(2.0);
+BENCHMARK(BM_LstmTrainStep)->Args({100, 64, 512, 512})->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_LstmForwardNoGrad)->Args({28, 128, 28, 128})->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

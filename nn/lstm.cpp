@@ -31,17 +31,20 @@ LSTM::LSTM(int64_t input_size, int64_t hidden_size, LSTMOptions options)
         options.num_layers);
   check(options.dropout >= 0 && options.dropout <= 1, "LSTM",
         "got dropout={}, expected a probability in [0, 1]", options.dropout);
-  const int64_t G = 4 * hidden_size;
+  const int64_t G = 4 * hidden_size, D = options.bidirectional ? 2 : 1;
   for (int64_t l = 0; l < options.num_layers; ++l) {
-    const int64_t in = l == 0 ? input_size : hidden_size;
-    F::LstmLayerWeights w;
-    w.w_ih = register_parameter(fmt::format("weight_ih_l{}", l), empty({G, in}));
-    w.w_hh = register_parameter(fmt::format("weight_hh_l{}", l), empty({G, hidden_size}));
-    if (options.bias) {
-      w.b_ih = register_parameter(fmt::format("bias_ih_l{}", l), empty({G}));
-      w.b_hh = register_parameter(fmt::format("bias_hh_l{}", l), empty({G}));
+    const int64_t in = l == 0 ? input_size : D * hidden_size;
+    for (int64_t d = 0; d < D; ++d) {
+      const std::string suffix = fmt::format("l{}{}", l, d == 1 ? "_reverse" : "");
+      F::LstmLayerWeights w;
+      w.w_ih = register_parameter("weight_ih_" + suffix, empty({G, in}));
+      w.w_hh = register_parameter("weight_hh_" + suffix, empty({G, hidden_size}));
+      if (options.bias) {
+        w.b_ih = register_parameter("bias_ih_" + suffix, empty({G}));
+        w.b_hh = register_parameter("bias_hh_" + suffix, empty({G}));
+      }
+      layers_.push_back(w);
     }
-    layers_.push_back(w);
   }
   reset_parameters(options.generator);
 }
@@ -56,6 +59,7 @@ F::LstmOutput LSTM::forward(const Tensor& input, const LSTMState& state) {
         "got only one of (h0, c0), expected both or neither");
   return F::lstm(input, layers_, state.first, state.second,
                  {.batch_first = options_.batch_first,
+                  .bidirectional = options_.bidirectional,
                   .dropout = options_.dropout,
                   .training = is_training(),
                   .generator = options_.generator});
@@ -67,6 +71,7 @@ std::string LSTM::extra_repr() const {
   if (!options_.bias) s += ", bias=false";
   if (options_.batch_first) s += ", batch_first=true";
   if (options_.dropout != 0) s += fmt::format(", dropout={}", options_.dropout);
+  if (options_.bidirectional) s += ", bidirectional=true";
   return s;
 }
 

@@ -4,9 +4,11 @@
 // LSTM(input_size, hidden_size, {.num_layers, .bias, .batch_first, .dropout}):
 //   parameters, per layer k, in PyTorch's order and shapes: "weight_ih_l{k}" (4H, I or
 //   H), "weight_hh_l{k}" (4H, H), "bias_ih_l{k}" and "bias_hh_l{k}" (4H, absent with
-//   bias = false); all U(±1/√hidden_size). forward(x, {h0, c0}) → {output, h_n, c_n}
-//   with x (T, N, I) ((N, T, I) with batch_first, or unbatched (T, I)) and states
-//   (L, N, H) (zeros when omitted). Dropout applies between layers while training.
+//   bias = false), plus the same with suffix "_reverse" when bidirectional (then layers
+//   after the first take 2H inputs); all U(±1/√hidden_size). forward(x, {h0, c0}) →
+//   {output, h_n, c_n} with x (T, N, I) ((N, T, I) with batch_first, or unbatched
+//   (T, I)) and states (D·L, N, H), D = 2 if bidirectional else 1 (zeros when
+//   omitted). Dropout applies between layers while training.
 //   The single-tensor forward (for Sequential) returns the output.
 // LSTMCell(input_size, hidden_size, {.bias}): "weight_ih" (4H, I), "weight_hh" (4H, H),
 //   "bias_ih", "bias_hh" (4H); forward(x (N, I), {h, c}) → {h', c'}; the single-tensor
@@ -27,6 +29,7 @@ struct LSTMOptions {
   bool bias = true;
   bool batch_first = false;
   double dropout = 0.0;
+  bool bidirectional = false;
   Generator* generator = nullptr;  // initial values and dropout masks; default when null
 };
 

@@ -124,16 +124,20 @@ LstmOutput lstm(const Tensor& x_in, const std::vector<LstmLayerWeights>& layers,
   const bool unbatched = x_in.dim() == 2;
   // Everything below works on (T, N, ·).
   Tensor x = unbatched ? x_in.unsqueeze(1) : opt.batch_first ? x_in.transpose(0, 1) : x_in;
-  const int64_t T = x.size(0), N = x.size(1), L = int64_t(layers.size());
+  const int64_t T = x.size(0), N = x.size(1);
   check(T > 0 && N > 0, kOp, "input has shape {}: needs at least one step and one sequence",
         x_in.shape());
 
+  const int64_t D = opt.bidirectional ? 2 : 1;
+  check(int64_t(layers.size()) % D == 0, kOp,
+        "a bidirectional LSTM needs two weight sets per layer, got {}", layers.size());
+  const int64_t L = int64_t(layers.size()) / D;
   std::vector<int64_t> hidden;
-  int64_t in = x.size(2);
   bool any_grad = needs_grad(x) || needs_grad(h0_in) || needs_grad(c0_in);
   for (size_t l = 0; l < layers.size(); ++l) {
+    // Layer 0's directions read the input; later ones read D·H features.
+    const int64_t in = l < size_t(D) ? x.size(2) : D * hidden[0];
     hidden.push_back(check_layer(layers[l], in, x, l));
-    in = hidden.back();
     const auto& w = layers[l];
     any_grad = any_grad || needs_grad(w.w_ih) || needs_grad(w.w_hh) || needs_grad(w.b_ih) ||
                needs_grad(w.b_hh);
@@ -143,7 +147,7 @@ LstmOutput lstm(const Tensor& x_in, const std::vector<LstmLayerWeights>& layers,
           hidden[0]);
   }
   const int64_t H = hidden[0];
-  const Shape state_shape = unbatched ? Shape{L, H} : Shape{L, N, H};
+  const Shape state_shape = unbatched ? Shape{D * L, H} : Shape{D * L, N, H};
   check_state(h0_in, state_shape, x, "h0");
   check_state(c0_in, state_shape, x, "c0");
   const auto per_layer = [&](const Tensor& s) {
@@ -154,19 +158,30 @@ LstmOutput lstm(const Tensor& x_in, const std::vector<LstmLayerWeights>& layers,
   // Only a forward that will be differentiated keeps oneDNN's training workspace.
   const bool keep = GradMode::is_enabled() && any_grad;
 
+  // The right-to-left direction runs the same kernel on the time-reversed sequence.
+  const Tensor reversed =
+      D == 2 ? arange(double(T - 1), -1.0, -1.0, {.dtype = DType::I64}) : Tensor();
+  const auto flip_time = [&](const Tensor& t) { return index_select(t, 0, reversed); };
+
   Tensor out = x;
   std::vector<Tensor> hn, cn;
   for (int64_t l = 0; l < L; ++l) {
     if (l > 0 && opt.training && opt.dropout > 0) {
       out = dropout(out, opt.dropout, true, opt.generator);
     }
-    const Tensor h = h0.defined() ? h0.select(0, l) : zeros({N, H}, zopt);
-    const Tensor c = c0.defined() ? c0.select(0, l) : zeros({N, H}, zopt);
-    const auto& w = layers[size_t(l)];
-    auto r = LstmLayer::apply(out, h, c, w.w_ih, w.w_hh, w.b_ih, w.b_hh, keep);
-    out = r[0];
-    hn.push_back(r[1]);
-    cn.push_back(r[2]);
+    std::vector<Tensor> outs;
+    for (int64_t d = 0; d < D; ++d) {
+      const int64_t idx = l * D + d;
+      const Tensor h = h0.defined() ? h0.select(0, idx) : zeros({N, H}, zopt);
+      const Tensor c = c0.defined() ? c0.select(0, idx) : zeros({N, H}, zopt);
+      const auto& w = layers[size_t(idx)];
+      auto r = LstmLayer::apply(d == 0 ? out : flip_time(out), h, c, w.w_ih, w.w_hh, w.b_ih, w.b_hh,
+                                keep);
+      outs.push_back(d == 0 ? r[0] : flip_time(r[0]));
+      hn.push_back(r[1]);
+      cn.push_back(r[2]);
+    }
+    out = D == 1 ? outs[0] : cat(outs, 2);
   }
   LstmOutput result{out, stack(hn, 0), stack(cn, 0)};
   if (unbatched) {

@@ -21,20 +21,26 @@ struct LstmLayerWeights {
 
 struct LstmOptions {
   bool batch_first = false;  // input and output are (N, T, ·) instead of (T, N, ·)
-  double dropout = 0.0;      // on every layer's output except the last, when training
+  // Each layer also runs right to left (its own weights); the layer's output is the
+  // two directions' h_t concatenated (2H features).
+  bool bidirectional = false;
+  double dropout = 0.0;  // on every layer's output except the last, when training
   bool training = true;
   Generator* generator = nullptr;  // for dropout; the default generator when null
 };
 
+// D = 2 directions when bidirectional, else 1.
 struct LstmOutput {
-  Tensor output;    // (T, N, H), or (N, T, H) with batch_first, or (T, H) unbatched
-  Tensor h_n, c_n;  // (L, N, H), or (L, H) unbatched
+  Tensor output;    // (T, N, D·H), or (N, T, D·H) with batch_first, or (T, D·H) unbatched
+  Tensor h_n, c_n;  // (D·L, N, H), or (D·L, H) unbatched
 };
 
-// A stack of L = layers.size() LSTM layers over x: (T, N, I) ((N, T, I) with
-// batch_first) or unbatched (T, I). h0, c0: (L, N, H) ((L, H) unbatched), or
-// undefined for zeros. Throws descent::Error for a wrong rank, mismatched sizes,
-// dtypes or devices, or a dropout outside [0, 1].
+// A stack of L LSTM layers over x: (T, N, I) ((N, T, I) with batch_first) or
+// unbatched (T, I). `layers` holds D·L entries in PyTorch's order (layer 0, layer 0
+// reverse, layer 1, ...); layers after the first take D·H inputs. h0, c0:
+// (D·L, N, H) ((D·L, H) unbatched), in the same order, or undefined for zeros. Throws
+// descent::Error for a wrong rank, mismatched sizes, dtypes or devices, or a dropout outside [0,
+// 1].
 LstmOutput lstm(const Tensor& x, const std::vector<LstmLayerWeights>& layers, const Tensor& h0 = {},
                 const Tensor& c0 = {}, LstmOptions opt = {});
 

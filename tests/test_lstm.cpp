@@ -109,6 +109,29 @@ TEST(Lstm, GradcheckNoBiasZeroStateAndUnbatchedF64) {
       un);
 }
 
+// Two bidirectional layers: the second reads both directions of the first.
+TEST(Lstm, GradcheckBidirectionalF64) {
+  const int64_t T = 3, N = 2, I = 2, H = 2, L = 2;
+  Tensor x = rand_input({N, T, I}, -1, 1, 8);
+  Tensor h0 = rand_input({2 * L, N, H}, -0.5, 0.5, 9),
+         c0 = rand_input({2 * L, N, H}, -0.5, 0.5, 10);
+  std::vector<Tensor> inputs = {x, h0, c0};
+  // Weight sets in PyTorch's order: l0, l0_reverse (input I), l1, l1_reverse (input 2H).
+  for (const auto& layers :
+       {make_layers(I, H, 1, true, 50), make_layers(I, H, 1, true, 60),
+        make_layers(2 * H, H, 1, true, 70), make_layers(2 * H, H, 1, true, 80)})
+    for (const Tensor& w : flat(layers)) inputs.push_back(w);
+  EXPECT_GRADCHECK(
+      [&](const std::vector<Tensor>& in) {
+        auto r = F::lstm(in[0], unflat(in, 3, 2 * L, true), in[1], in[2],
+                         {.batch_first = true, .bidirectional = true});
+        EXPECT_EQ(r.output.shape(), (Shape{N, T, 2 * H}));
+        EXPECT_EQ(r.h_n.shape(), (Shape{2 * L, N, H}));
+        return all_outputs(r);
+      },
+      inputs);
+}
+
 // The oneDNN f32 forward and backward against the f64 reference, at sizes where
 // oneDNN's packed weight layouts differ from PyTorch's (reorders in and out), over two
 // training steps (the workspace pool hands a reused buffer to the second).
@@ -153,7 +176,8 @@ TEST(Lstm, GoldenAgainstPyTorch) {
   const auto fx =
       descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_lstm.txt"));
   int cases = 0;
-  for (const char* name : {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate"}) {
+  for (const char* name :
+       {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate", "lstm2_bidirectional"}) {
     SCOPED_TRACE(name);
     const auto at = [&](const std::string& key) { return fx.at(std::string(name) + "." + key); };
     const auto has = [&](const std::string& key) {
@@ -162,10 +186,16 @@ TEST(Lstm, GoldenAgainstPyTorch) {
     const int64_t L = at("arg.num_layers").item<int64_t>();
     const bool bias = at("arg.bias").item<int64_t>() != 0;
     const bool batch_first = at("arg.batch_first").item<int64_t>() != 0;
-    std::vector<F::LstmLayerWeights> layers;
+    const bool bidirectional = at("arg.bidirectional").item<int64_t>() != 0;
+    std::vector<std::string> suffixes;  // PyTorch's order: l0, l0_reverse, l1, ...
     for (int64_t l = 0; l < L; ++l) {
+      suffixes.push_back(fmt::format("l{}", l));
+      if (bidirectional) suffixes.push_back(fmt::format("l{}_reverse", l));
+    }
+    std::vector<F::LstmLayerWeights> layers;
+    for (const auto& sfx : suffixes) {
       const auto p = [&](const char* what) {
-        return at(fmt::format("param.{}_l{}", what, l)).clone().requires_grad_();
+        return at(fmt::format("param.{}_{}", what, sfx)).clone().requires_grad_();
       };
       layers.push_back({p("weight_ih"), p("weight_hh"), bias ? p("bias_ih") : Tensor(),
                         bias ? p("bias_hh") : Tensor()});
@@ -173,7 +203,8 @@ TEST(Lstm, GoldenAgainstPyTorch) {
     Tensor x = at("x").clone().requires_grad_();
     Tensor h0 = has("h0") ? at("h0").clone().requires_grad_() : Tensor();
     Tensor c0 = has("c0") ? at("c0").clone().requires_grad_() : Tensor();
-    auto r = F::lstm(x, layers, h0, c0, {.batch_first = batch_first});
+    auto r =
+        F::lstm(x, layers, h0, c0, {.batch_first = batch_first, .bidirectional = bidirectional});
     ((r.output * at("v")).sum() + (r.h_n * at("v_h")).sum() + (r.c_n * at("v_c")).sum()).backward();
     EXPECT_TRUE(all_close(r.output, at("out")));
     EXPECT_TRUE(all_close(r.h_n, at("h_n")));
@@ -184,23 +215,23 @@ TEST(Lstm, GoldenAgainstPyTorch) {
       EXPECT_TRUE(all_close(c0.grad(), at("grad.c0")));
     }
     int grads = 0;
-    for (int64_t l = 0; l < L; ++l) {
+    for (size_t i = 0; i < layers.size(); ++i) {
       const auto g = [&](const char* what, const Tensor& t) {
-        SCOPED_TRACE(fmt::format("{}_l{}", what, l));
-        EXPECT_TRUE(all_close(t.grad(), at(fmt::format("grad.{}_l{}", what, l))));
+        SCOPED_TRACE(fmt::format("{}_{}", what, suffixes[i]));
+        EXPECT_TRUE(all_close(t.grad(), at(fmt::format("grad.{}_{}", what, suffixes[i]))));
         ++grads;
       };
-      g("weight_ih", layers[l].w_ih);
-      g("weight_hh", layers[l].w_hh);
+      g("weight_ih", layers[i].w_ih);
+      g("weight_hh", layers[i].w_hh);
       if (bias) {
-        g("bias_ih", layers[l].b_ih);
-        g("bias_hh", layers[l].b_hh);
+        g("bias_ih", layers[i].b_ih);
+        g("bias_hh", layers[i].b_hh);
       }
     }
-    EXPECT_EQ(grads, L * (bias ? 4 : 2));
+    EXPECT_EQ(grads, L * (bidirectional ? 2 : 1) * (bias ? 4 : 2));
     ++cases;
   }
-  EXPECT_EQ(cases, 3);
+  EXPECT_EQ(cases, 4);
 }
 
 // Without gradients the forward runs oneDNN's inference primitive: same values.
@@ -277,6 +308,8 @@ TEST(Lstm, Errors) {
   EXPECT_THROW_MSG(F::lstm(x.to(DType::F32), layers),
                    "w_hh is f64, expected the input's dtype f32");
   EXPECT_THROW_MSG(F::lstm(x, {}), "needs at least one layer");
+  EXPECT_THROW_MSG(F::lstm(x, {layers[0]}, {}, {}, {.bidirectional = true}),
+                   "a bidirectional LSTM needs two weight sets per layer, got 1");
   EXPECT_THROW_MSG(F::lstm(x, layers, {}, {}, {.dropout = 1.5}), "dropout must be in [0, 1]");
   auto bad = layers;
   bad[1].b_hh = Tensor();
@@ -310,6 +343,15 @@ TEST(LstmModule, ParameterNamesShapesAndInitAsPyTorch) {
                                       "weight_hh_l1[20, 5]", "bias_ih_l1[20]", "bias_hh_l1[20]"}));
   EXPECT_EQ(nn::LSTM(3, 5, {.bias = false}).parameters().size(), 2u);
   EXPECT_EQ(lstm.repr(), "LSTM(3, 5, num_layers=2)");
+  nn::LSTM bi(3, 5, {.num_layers = 2, .bidirectional = true});
+  std::vector<std::string> bi_names;
+  for (const auto& [name, p] : bi.named_parameters()) {
+    if (name.starts_with("weight_ih")) bi_names.push_back(fmt::format("{}{}", name, p.shape()));
+  }
+  EXPECT_EQ(bi_names,
+            (std::vector<std::string>{"weight_ih_l0[20, 3]", "weight_ih_l0_reverse[20, 3]",
+                                      "weight_ih_l1[20, 10]", "weight_ih_l1_reverse[20, 10]"}));
+  EXPECT_EQ(bi.parameters().size(), 16u);
   nn::LSTMCell cell(3, 5);
   std::vector<std::string> cell_names;
   for (const auto& [name, p] : cell.named_parameters()) cell_names.push_back(name);
@@ -320,14 +362,16 @@ TEST(LstmModule, ParameterNamesShapesAndInitAsPyTorch) {
 TEST(LstmModule, GoldenAgainstPyTorchViaStateDict) {
   const auto fx =
       descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_lstm.txt"));
-  for (const char* name : {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate"}) {
+  for (const char* name :
+       {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate", "lstm2_bidirectional"}) {
     SCOPED_TRACE(name);
     const std::string prefix = std::string(name) + ".";
     const auto at = [&](const std::string& key) { return fx.at(prefix + key); };
     nn::LSTM lstm(at("arg.input_size").item<int64_t>(), at("arg.hidden_size").item<int64_t>(),
                   {.num_layers = at("arg.num_layers").item<int64_t>(),
                    .bias = at("arg.bias").item<int64_t>() != 0,
-                   .batch_first = at("arg.batch_first").item<int64_t>() != 0});
+                   .batch_first = at("arg.batch_first").item<int64_t>() != 0,
+                   .bidirectional = at("arg.bidirectional").item<int64_t>() != 0});
     StateDict sd;
     for (const auto& [k, t] : fx) {
       if (k.starts_with(prefix + "param.")) sd.tensors[k.substr(prefix.size() + 6)] = t;

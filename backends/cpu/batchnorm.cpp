@@ -62,11 +62,21 @@ nf flags_of(const BnKey& k) {
 
 std::unique_ptr<BnPrimitive> create(const BnKey& k) {
   dnnl::engine& eng = dnnl_engine();
-  const dnnl::memory::dims dims(k.dims.begin(), k.dims.begin() + k.ndims);
-  dnnl::memory::dims strides(k.ndims, 1);
-  for (int i = k.ndims - 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
-  const auto data_md = dnnl_desc(dims, strides, DType::F32, "batch_norm");
-  const auto stat_md = dnnl_desc({dims[1]}, {1}, DType::F32, "batch_norm");
+  dnnl::memory::dims dims(k.dims.begin(), k.dims.begin() + k.ndims);
+  const dnnl::memory::dim C = dims[1];
+  dnnl::memory::desc data_md;
+  if (k.ndims == 2) {
+    // (N, C) is (N, C, 1, 1) in either channels-first or channels-last order; oneDNN's
+    // JIT kernels take the channels-last one (its plain `nc` path is a slow loop).
+    data_md = dnnl::memory::desc({dims[0], C, 1, 1}, dnnl::memory::data_type::f32,
+                                 dnnl::memory::format_tag::nhwc);
+  } else {
+    // (N, C, L) runs as (N, C, L, 1): oneDNN's 3-D batch norm is its reference loop.
+    if (k.ndims == 3) dims.push_back(1);
+    data_md =
+        dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nchw);
+  }
+  const auto stat_md = dnnl_desc({C}, {1}, DType::F32, "batch_norm");
   const nf flags = flags_of(k);
   const auto fwd_kind =
       k.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;

@@ -113,19 +113,22 @@ def batchnorm(w):
     batchnorm_case(w, "bn2d_eval", nn.BatchNorm2d, (3, 4, 2, 3), 2, 0.2, True, True)
 
 
-def lstm_case(w, name, I, H, L, T, N, batch_first, bias, with_state):
+def lstm_case(w, name, I, H, L, T, N, batch_first, bias, with_state, bidirectional=False):
     torch.manual_seed(1)
-    m = torch.nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=batch_first)
+    m = torch.nn.LSTM(I, H, num_layers=L, bias=bias, batch_first=batch_first,
+                      bidirectional=bidirectional)
+    D = 2 if bidirectional else 1
     for k, p in m.named_parameters():
         w.tensor(f"{name}.param.{k}", p)
     for k, v in {"input_size": I, "hidden_size": H, "num_layers": L,
-                 "batch_first": int(batch_first), "bias": int(bias)}.items():
+                 "batch_first": int(batch_first), "bias": int(bias),
+                 "bidirectional": int(bidirectional)}.items():
         w.tensor(f"{name}.arg.{k}", torch.tensor(v, dtype=torch.int64))
     x = w.randn(*((N, T, I) if batch_first else (T, N, I))).requires_grad_(True)
     w.tensor(f"{name}.x", x)
     if with_state:
-        h0 = (0.5 * w.randn(L, N, H)).requires_grad_(True)
-        c0 = (0.5 * w.randn(L, N, H)).requires_grad_(True)
+        h0 = (0.5 * w.randn(D * L, N, H)).requires_grad_(True)
+        c0 = (0.5 * w.randn(D * L, N, H)).requires_grad_(True)
         w.tensor(f"{name}.h0", h0)
         w.tensor(f"{name}.c0", c0)
         out, (hn, cn) = m(x, (h0, c0))
@@ -148,6 +151,7 @@ def lstm(w):
     lstm_case(w, "lstm2", 3, 4, 2, 5, 2, False, True, True)
     lstm_case(w, "lstm2_batch_first", 3, 4, 2, 5, 2, True, True, True)
     lstm_case(w, "lstm1_nobias_nostate", 4, 3, 1, 6, 3, False, False, False)
+    lstm_case(w, "lstm2_bidirectional", 3, 4, 2, 5, 2, True, True, True, bidirectional=True)
 
 
 FAMILIES = {"nn_batchnorm": batchnorm, "nn_lstm": lstm}
