@@ -4,6 +4,7 @@
 #include "ops/batchnorm.h"
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/function.h"
 #include "ops/dispatch.h"
 #include "ops/elementwise.h"
@@ -100,6 +101,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
   ops::check_defined(x, kOp);
+  if (amp::autocast_enabled() && (x.dtype() == DType::BF16 || x.dtype() == DType::F16)) {
+    // Under amp::Autocast a 16-bit input (a linear layer's output) is normalised in f32
+    // — batch statistics need it — and handed on in its own dtype, so the activation
+    // memory stays 16-bit.
+    amp::Autocast off(x.dtype(), /*enabled=*/false);
+    return batch_norm(x.to(DType::F32), running_mean, running_var, weight, bias, training, momentum,
+                      eps)
+        .to(x.dtype());
+  }
   check(x.dim() >= 2 && x.dim() <= 4, kOp,
         "expected input of shape (N, C), (N, C, L) or (N, C, H, W), got {}", x.shape());
   check(x.dtype() == DType::F32 || x.dtype() == DType::F64, kOp, "expected f32 or f64, got {}",

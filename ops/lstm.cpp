@@ -5,6 +5,7 @@
 #include "ops/lstm.h"
 
 #include "backends/backend.h"
+#include "core/autocast.h"
 #include "core/function.h"
 #include "core/grad_mode.h"
 #include "ops/dispatch.h"
@@ -109,8 +110,10 @@ bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
 }  // namespace
 
-LstmOutput lstm(const Tensor& x_in, const std::vector<LstmLayerWeights>& layers,
-                const Tensor& h0_in, const Tensor& c0_in, LstmOptions opt) {
+LstmOutput lstm(const Tensor& x16, const std::vector<LstmLayerWeights>& layers, const Tensor& h016,
+                const Tensor& c016, LstmOptions opt) {
+  // The CPU kernel computes in f32: under amp::Autocast 16-bit inputs are upcast.
+  const Tensor x_in = amp::to_fp32(x16), h0_in = amp::to_fp32(h016), c0_in = amp::to_fp32(c016);
   ops::check_defined(x_in, kOp);
   check(!layers.empty(), kOp, "needs at least one layer");
   check(x_in.dim() == 2 || x_in.dim() == 3, kOp,
