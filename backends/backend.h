@@ -242,8 +242,8 @@ struct LstmBackwardArgs {
 // SGD / GD (torch.optim.SGD): with momentum, buf = momentum·buf + (1-dampening)·g
 // (buf = g when init_buffer), g = nesterov ? g + momentum·buf : buf; p -= lr·g.
 struct SgdUpdateArgs {
-  Tensor param, grad;
-  Tensor momentum_buffer;  // undefined when momentum == 0
+  Tensor param{}, grad{};
+  Tensor momentum_buffer{};  // undefined when momentum == 0
   double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
   bool nesterov = false, maximize = false;
   bool init_buffer = false;  // the buffer's first step: buf = g
@@ -252,9 +252,9 @@ struct SgdUpdateArgs {
 // avg = sqrt(v - ga²) + eps, else sqrt(v) + eps; momentum > 0: buf = momentum·buf + g/avg,
 // p -= lr·buf; else p -= lr·g/avg.
 struct RmspropUpdateArgs {
-  Tensor param, grad, square_avg;
-  Tensor grad_avg;         // centered only
-  Tensor momentum_buffer;  // momentum > 0 only
+  Tensor param{}, grad{}, square_avg{};
+  Tensor grad_avg{};         // centered only
+  Tensor momentum_buffer{};  // momentum > 0 only
   double lr = 0, alpha = 0, eps = 0, weight_decay = 0, momentum = 0;
   bool centered = false, maximize = false;
 };
@@ -262,8 +262,8 @@ struct RmspropUpdateArgs {
 // m = beta1·m + (1-beta1)·g; v = beta2·v + (1-beta2)·g²; amsgrad: vmax = max(vmax, v)
 // and v := vmax below; p -= step_size · m / (sqrt(v)/bias_correction2_sqrt + eps).
 struct AdamUpdateArgs {
-  Tensor param, grad, exp_avg, exp_avg_sq;
-  Tensor max_exp_avg_sq;  // amsgrad only
+  Tensor param{}, grad{}, exp_avg{}, exp_avg_sq{};
+  Tensor max_exp_avg_sq{};  // amsgrad only
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
   double step_size = 0;              // lr / (1 - beta1^t)
   double bias_correction2_sqrt = 0;  // sqrt(1 - beta2^t)
@@ -272,7 +272,7 @@ struct AdamUpdateArgs {
 // NAdam: m, v as Adam; d = sqrt(v) / bias_correction2_sqrt + eps;
 // p += grad_coef·g/d; p += exp_avg_coef·m/d (coefficients negative, from mu_t).
 struct NadamUpdateArgs {
-  Tensor param, grad, exp_avg, exp_avg_sq;
+  Tensor param{}, grad{}, exp_avg{}, exp_avg_sq{};
   double beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
   double bias_correction2_sqrt = 0, grad_coef = 0, exp_avg_coef = 0;
   bool maximize = false;
@@ -280,35 +280,35 @@ struct NadamUpdateArgs {
 // RAdam: m, v as Adam; mhat = m / bias_correction1; rectified:
 // p -= mhat·lr·(bias_correction2_sqrt / (sqrt(v) + eps))·rect, else p -= mhat·lr.
 struct RadamUpdateArgs {
-  Tensor param, grad, exp_avg, exp_avg_sq;
+  Tensor param{}, grad{}, exp_avg{}, exp_avg_sq{};
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
   double bias_correction1 = 0, bias_correction2_sqrt = 0, rect = 0;
   bool rectified = false, maximize = false;
 };
 // Adagrad: sum += g²; p -= clr · g / (sqrt(sum) + eps), clr = lr / (1 + (t-1)·lr_decay).
 struct AdagradUpdateArgs {
-  Tensor param, grad, sum;
+  Tensor param{}, grad{}, sum{};
   double clr = 0, eps = 0, weight_decay = 0;
   bool maximize = false;
 };
 // Adadelta: v = rho·v + (1-rho)·g²; delta = sqrt(u + eps) / sqrt(v + eps) · g;
 // u = rho·u + (1-rho)·delta²; p -= lr·delta.
 struct AdadeltaUpdateArgs {
-  Tensor param, grad, square_avg, acc_delta;
+  Tensor param{}, grad{}, square_avg{}, acc_delta{};
   double lr = 0, rho = 0, eps = 0, weight_decay = 0;
   bool maximize = false;
 };
 // Adamax: m = beta1·m + (1-beta1)·g; u = max(beta2·u, |g| + eps); p -= clr·m/u,
 // clr = lr / (1 - beta1^t).
 struct AdamaxUpdateArgs {
-  Tensor param, grad, exp_avg, exp_inf;
+  Tensor param{}, grad{}, exp_avg{}, exp_inf{};
   double beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0, clr = 0;
   bool maximize = false;
 };
 // Lion (Chen et al. 2023): p *= 1 - lr·weight_decay (decoupled);
 // p -= lr·sign(beta1·m + (1-beta1)·g); m = beta2·m + (1-beta2)·g.
 struct LionUpdateArgs {
-  Tensor param, grad, exp_avg;
+  Tensor param{}, grad{}, exp_avg{};
   double lr = 0, beta1 = 0, beta2 = 0, weight_decay = 0;
   bool maximize = false;
 };

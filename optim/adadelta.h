@@ -19,8 +19,8 @@ struct AdadeltaOptions {
 };
 
 struct AdadeltaGroupOptions {
-  std::optional<double> lr, rho, eps, weight_decay;
-  std::optional<bool> maximize;
+  std::optional<double> lr{}, rho{}, eps{}, weight_decay{};
+  std::optional<bool> maximize{};
 };
 
 struct AdadeltaState {

@@ -20,8 +20,8 @@ struct AdagradOptions {
 };
 
 struct AdagradGroupOptions {
-  std::optional<double> lr, lr_decay, weight_decay, initial_accumulator_value, eps;
-  std::optional<bool> maximize;
+  std::optional<double> lr{}, lr_decay{}, weight_decay{}, initial_accumulator_value{}, eps{};
+  std::optional<bool> maximize{};
 };
 
 struct AdagradState {

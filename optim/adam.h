@@ -31,10 +31,10 @@ struct AdamWOptions {
 };
 
 struct AdamGroupOptions {
-  std::optional<double> lr;
-  std::optional<Betas> betas;
-  std::optional<double> eps, weight_decay;
-  std::optional<bool> amsgrad, maximize;
+  std::optional<double> lr{};
+  std::optional<Betas> betas{};
+  std::optional<double> eps{}, weight_decay{};
+  std::optional<bool> amsgrad{}, maximize{};
 };
 
 struct AdamState {

@@ -19,10 +19,10 @@ struct AdamaxOptions {
 };
 
 struct AdamaxGroupOptions {
-  std::optional<double> lr;
-  std::optional<Betas> betas;
-  std::optional<double> eps, weight_decay;
-  std::optional<bool> maximize;
+  std::optional<double> lr{};
+  std::optional<Betas> betas{};
+  std::optional<double> eps{}, weight_decay{};
+  std::optional<bool> maximize{};
 };
 
 struct AdamaxState {

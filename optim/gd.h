@@ -15,8 +15,8 @@ struct GDOptions {
 };
 
 struct GDGroupOptions {
-  std::optional<double> lr, weight_decay;
-  std::optional<bool> maximize;
+  std::optional<double> lr{}, weight_decay{};
+  std::optional<bool> maximize{};
 };
 
 struct GDState {

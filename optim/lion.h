@@ -21,10 +21,10 @@ struct LionOptions {
 };
 
 struct LionGroupOptions {
-  std::optional<double> lr;
-  std::optional<Betas> betas;
-  std::optional<double> weight_decay;
-  std::optional<bool> maximize;
+  std::optional<double> lr{};
+  std::optional<Betas> betas{};
+  std::optional<double> weight_decay{};
+  std::optional<bool> maximize{};
 };
 
 struct LionState {

@@ -22,10 +22,10 @@ struct NAdamOptions {
 };
 
 struct NAdamGroupOptions {
-  std::optional<double> lr;
-  std::optional<Betas> betas;
-  std::optional<double> eps, weight_decay, momentum_decay;
-  std::optional<bool> maximize;
+  std::optional<double> lr{};
+  std::optional<Betas> betas{};
+  std::optional<double> eps{}, weight_decay{}, momentum_decay{};
+  std::optional<bool> maximize{};
 };
 
 struct NAdamState {

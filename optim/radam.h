@@ -20,10 +20,10 @@ struct RAdamOptions {
 };
 
 struct RAdamGroupOptions {
-  std::optional<double> lr;
-  std::optional<Betas> betas;
-  std::optional<double> eps, weight_decay;
-  std::optional<bool> maximize;
+  std::optional<double> lr{};
+  std::optional<Betas> betas{};
+  std::optional<double> eps{}, weight_decay{};
+  std::optional<bool> maximize{};
 };
 
 struct RAdamState {

@@ -23,8 +23,8 @@ struct RMSpropOptions {
 };
 
 struct RMSpropGroupOptions {
-  std::optional<double> lr, alpha, eps, weight_decay, momentum;
-  std::optional<bool> centered, maximize;
+  std::optional<double> lr{}, alpha{}, eps{}, weight_decay{}, momentum{};
+  std::optional<bool> centered{}, maximize{};
 };
 
 struct RMSpropState {

@@ -23,8 +23,8 @@ struct SGDOptions {
 
 // Per-group overrides: unset fields take the optimizer's defaults.
 struct SGDGroupOptions {
-  std::optional<double> lr, momentum, dampening, weight_decay;
-  std::optional<bool> nesterov, maximize;
+  std::optional<double> lr{}, momentum{}, dampening{}, weight_decay{};
+  std::optional<bool> nesterov{}, maximize{};
 };
 
 struct SGDState {

@@ -6,6 +6,7 @@
 // agree to rounding.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <type_traits>
@@ -36,20 +37,22 @@ void check_operands(std::string_view op, const Tensor& param,
   }
 }
 
-// body(begin, end) over [0, n), split statically among the threads for large n.
+// body(begin, end) over [0, n). Large ranges go to the threads in blocks handed out
+// dynamically: on a busy machine a descheduled thread then delays the step by one
+// block, not by its whole static share. Blocks are multiples of 16 elements, so each
+// starts vector-aligned.
+constexpr int64_t kBlock = 1 << 16;
+
 template <class F>
 void parallel_range(int64_t n, F&& body) {
   if (n < kParallelThreshold || omp_get_max_threads() == 1) {
     body(int64_t(0), n);
     return;
   }
-#pragma omp parallel
-  {
-    const int nt = omp_get_num_threads(), t = omp_get_thread_num();
-    // Chunks rounded to 16 elements keep every thread's start vector-aligned.
-    const int64_t chunk = ((n + nt - 1) / nt + 15) / 16 * 16;
-    const int64_t b = std::min(n, t * chunk), e = std::min(n, b + chunk);
-    body(b, e);
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t k = 0; k < blocks; ++k) {
+    body(k * kBlock, std::min(n, (k + 1) * kBlock));
   }
 }
 
