@@ -86,8 +86,9 @@ Entry parse_entry(const std::string& name, const json::Value& v, std::string_vie
   check(dims.size() <= size_t(kMaxDims), who, "tensor '{}': shape has {} dims, at most {} allowed",
         name, dims.size(), kMaxDims);
   // Count bytes in unsigned 64-bit arithmetic and refuse anything that overflows it or
-  // int64 (the element count type).
-  uint64_t numel = 1;
+  // int64 (the element count type). Empty tensors need the check too: their row-major
+  // strides multiply the other dims and must fit in int64.
+  uint64_t numel = 1, stride_span = 1;
   bool overflow = false;
   for (const json::Value& d : dims) {
     check(d.kind == Kind::Integer, who, "tensor '{}': shape entry is {}, expected an integer", name,
@@ -95,8 +96,10 @@ Entry parse_entry(const std::string& name, const json::Value& v, std::string_vie
     check(d.integer >= 0, who, "tensor '{}': shape has negative dim {}", name, d.integer);
     e.shape.push_back(d.integer);
     overflow |= __builtin_mul_overflow(numel, uint64_t(d.integer), &numel);
+    overflow |= __builtin_mul_overflow(stride_span, std::max<uint64_t>(uint64_t(d.integer), 1),
+                                       &stride_span);
   }
-  overflow |= numel > uint64_t(INT64_MAX) ||
+  overflow |= numel > uint64_t(INT64_MAX) || stride_span > uint64_t(INT64_MAX) ||
               __builtin_mul_overflow(numel, uint64_t(dtype_size(e.dtype)), &e.nbytes);
   check(!overflow, who, "tensor '{}': shape {} of {} overflows 64-bit sizes", name, e.shape,
         safetensors_dtype_name(e.dtype));

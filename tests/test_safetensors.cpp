@@ -183,6 +183,7 @@ TEST(StateDictFile, RoundTripsTensorsNumbersAndStringsExactly) {
                              std::nextafter(1.0, 2.0)};
   for (size_t i = 0; i < std::size(specials); ++i) sd.numbers[fmt::format("n.{}", i)] = specials[i];
   sd.numbers["nan"] = NAN;
+  sd.numbers["neg_nan"] = -NAN;
   sd.strings = {{"name", "adam"}, {"empty", ""}, {"esc", "a\"b\\c\n\x1f é"}};
   sd.strings["format"] = "not the file's own format key";
   ScratchDir dir;
