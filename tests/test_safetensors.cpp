@@ -310,6 +310,19 @@ TEST(Safetensors, HeaderErrors) {
   expect_rejected(R"({"__metadata__":[]})", "", "\"__metadata__\" is an array, expected an object");
 }
 
+TEST(Safetensors, HostileNamesAreShortenedInMessages) {
+  const std::string name = "\\u001b[31m" + std::string(1000, 'n');  // JSON-escaped ESC
+  try {
+    parse_safetensors(make_image("{" + entry(name, "Q", "[1]", "[0,4]") + "}", "abcd"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("tensor '\\x1b[31mnnn"), std::string::npos) << what;
+    EXPECT_NE(what.find("... (1005 bytes)': unknown dtype 'Q'"), std::string::npos) << what;
+    EXPECT_LT(what.size(), 200u);
+  }
+}
+
 TEST(Safetensors, OffsetErrors) {
   const std::string buf24(24, '\0');
   expect_rejected("{" + entry("w", "F32", "[2,3]", "[0,20]") + "}", std::string(20, '\0'),
