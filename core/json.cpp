@@ -59,6 +59,20 @@ bool is_valid_utf8(std::string_view s, size_t* bad_at) {
   return true;
 }
 
+std::string printable(std::string_view s, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out.push_back(char(c));
+    }
+  }
+  if (s.size() > max) out += fmt::format("... ({} bytes)", s.size());
+  return out;
+}
+
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -166,7 +180,7 @@ class Parser {
       Value member = parse_value(depth + 1);
       if (!keys.insert(key).second) {
         pos_ = key_pos;
-        error("duplicate key \"{}\"", key);
+        error("duplicate key \"{}\"", printable(key));
       }
       v.object.emplace_back(std::move(key), std::move(member));
       skip_ws();

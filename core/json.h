@@ -36,6 +36,10 @@ Value parse(std::string_view text, std::string_view who);
 // above U+10FFFF). On failure `bad_at` (if given) receives the offset of the bad byte.
 bool is_valid_utf8(std::string_view s, size_t* bad_at = nullptr);
 
+// `s` fit for an error message: control bytes as \xNN, cut after `max` bytes (with
+// the full length noted), so that a hostile name cannot flood or garble a terminal.
+std::string printable(std::string_view s, size_t max = 64);
+
 // Appends `s` as a quoted JSON string (", \ and control characters escaped; other
 // bytes copied, so `s` should be valid UTF-8).
 void append_string(std::string& out, std::string_view s);

@@ -70,8 +70,9 @@ const json::Value& field(const json::Value& entry, std::string_view key, json::V
   return *v;
 }
 
-Entry parse_entry(const std::string& name, const json::Value& v, std::string_view who) {
+Entry parse_entry(const std::string& raw_name, const json::Value& v, std::string_view who) {
   using Kind = json::Value::Kind;
+  const std::string name = json::printable(raw_name);  // as messages show it
   check(v.kind == Kind::Object, who, "tensor '{}': entry is {}, expected an object", name,
         json::kind_name(v.kind));
   for (const auto& [key, _] : v.object) {
@@ -79,15 +80,16 @@ Entry parse_entry(const std::string& name, const json::Value& v, std::string_vie
           "tensor '{}': unknown field \"{}\" (expected dtype, shape, data_offsets)", name, key);
   }
   Entry e;
-  e.name = name;
+  e.name = raw_name;
   e.dtype = parse_dtype(field(v, "dtype", Kind::String, who, name).string, who, name);
 
   const auto& dims = field(v, "shape", Kind::Array, who, name).array;
   check(dims.size() <= size_t(kMaxDims), who, "tensor '{}': shape has {} dims, at most {} allowed",
         name, dims.size(), kMaxDims);
   // Count bytes in unsigned 64-bit arithmetic and refuse anything that overflows it or
-  // int64 (the element count type).
-  uint64_t numel = 1;
+  // int64 (the element count type). Empty tensors need the check too: their row-major
+  // strides multiply the other dims and must fit in int64.
+  uint64_t numel = 1, stride_span = 1;
   bool overflow = false;
   for (const json::Value& d : dims) {
     check(d.kind == Kind::Integer, who, "tensor '{}': shape entry is {}, expected an integer", name,
@@ -95,8 +97,10 @@ Entry parse_entry(const std::string& name, const json::Value& v, std::string_vie
     check(d.integer >= 0, who, "tensor '{}': shape has negative dim {}", name, d.integer);
     e.shape.push_back(d.integer);
     overflow |= __builtin_mul_overflow(numel, uint64_t(d.integer), &numel);
+    overflow |= __builtin_mul_overflow(stride_span, std::max<uint64_t>(uint64_t(d.integer), 1),
+                                       &stride_span);
   }
-  overflow |= numel > uint64_t(INT64_MAX) ||
+  overflow |= numel > uint64_t(INT64_MAX) || stride_span > uint64_t(INT64_MAX) ||
               __builtin_mul_overflow(numel, uint64_t(dtype_size(e.dtype)), &e.nbytes);
   check(!overflow, who, "tensor '{}': shape {} of {} overflows 64-bit sizes", name, e.shape,
         safetensors_dtype_name(e.dtype));
@@ -131,8 +135,8 @@ Header parse_header(std::string_view text, uint64_t buffer_bytes, std::string_vi
       check(v.kind == Kind::Object, who, "\"__metadata__\" is {}, expected an object",
             json::kind_name(v.kind));
       for (const auto& [k, s] : v.object) {
-        check(s.kind == Kind::String, who, "metadata '{}' is {}, expected a string", k,
-              json::kind_name(s.kind));
+        check(s.kind == Kind::String, who, "metadata '{}' is {}, expected a string",
+              json::printable(k), json::kind_name(s.kind));
         h.metadata[k] = s.string;
       }
       continue;
@@ -143,8 +147,8 @@ Header parse_header(std::string_view text, uint64_t buffer_bytes, std::string_vi
   std::vector<const Entry*> order;
   for (const Entry& e : h.entries) {
     check(e.end <= buffer_bytes, who,
-          "tensor '{}': data_offsets [{}, {}] reach past the data buffer ({} bytes)", e.name,
-          e.begin, e.end, buffer_bytes);
+          "tensor '{}': data_offsets [{}, {}] reach past the data buffer ({} bytes)",
+          json::printable(e.name), e.begin, e.end, buffer_bytes);
     order.push_back(&e);
   }
   std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
@@ -155,11 +159,12 @@ Header parse_header(std::string_view text, uint64_t buffer_bytes, std::string_vi
   for (const Entry* e : order) {
     if (e->begin < cursor) {
       fail(who, fmt::format("tensor '{}': data_offsets [{}, {}] overlap tensor '{}' [{}, {}]",
-                            e->name, e->begin, e->end, prev->name, prev->begin, prev->end));
+                            json::printable(e->name), e->begin, e->end, json::printable(prev->name),
+                            prev->begin, prev->end));
     }
     check(e->begin == cursor, who,
-          "tensor '{}': data_offsets [{}, {}] leave bytes [{}, {}) of the buffer unused", e->name,
-          e->begin, e->end, cursor, e->begin);
+          "tensor '{}': data_offsets [{}, {}] leave bytes [{}, {}) of the buffer unused",
+          json::printable(e->name), e->begin, e->end, cursor, e->begin);
     cursor = e->end;
     prev = e;
   }
@@ -200,8 +205,8 @@ SafetensorsFile load(const Source& src, std::string_view who) {
       // Any byte but 0 or 1 would be undefined behaviour once read as a C++ bool.
       const auto* b = static_cast<const unsigned char*>(t.raw_data());
       for (uint64_t i = 0; i < e.nbytes; ++i) {
-        check(b[i] <= 1, who, "tensor '{}': BOOL element {} is byte {}, expected 0 or 1", e.name, i,
-              b[i]);
+        check(b[i] <= 1, who, "tensor '{}': BOOL element {} is byte {}, expected 0 or 1",
+              json::printable(e.name), i, b[i]);
       }
     }
     out.tensors.emplace(e.name, std::move(t));
@@ -219,14 +224,15 @@ Prepared prepare(const std::map<std::string, Tensor>& tensors,
                  const std::map<std::string, std::string>& metadata, std::string_view op) {
   Prepared p;
   for (const auto& [name, t] : tensors) {
-    check(t.defined(), op, "tensor '{}' is undefined", name);
+    check(t.defined(), op, "tensor '{}' is undefined", json::printable(name));
     check(name != kMetadataKey, op, "tensor name \"__metadata__\" is reserved for metadata");
-    check(json::is_valid_utf8(name), op, "tensor name '{}' is not valid UTF-8", name);
+    check(json::is_valid_utf8(name), op, "tensor name '{}' is not valid UTF-8",
+          json::printable(name));
     p.tensors.emplace_back(name, t.detach().to(Device::CPU).contiguous());
   }
   for (const auto& [k, v] : metadata) {
     check(json::is_valid_utf8(k) && json::is_valid_utf8(v), op,
-          "metadata '{}' is not valid UTF-8 (key or value)", k);
+          "metadata '{}' is not valid UTF-8 (key or value)", json::printable(k));
   }
   // Largest elements first keeps every tensor aligned to its element size.
   std::stable_sort(p.tensors.begin(), p.tensors.end(), [](const auto& a, const auto& b) {

@@ -104,3 +104,9 @@ TEST(Json, WriterRoundTripsEveryString) {
     EXPECT_EQ(parse(out).string, s);
   }
 }
+
+TEST(Json, PrintableForMessages) {
+  EXPECT_EQ(json::printable("w\x01\n\x7f\xc3\xa9"), "w\\x01\\x0a\\x7f\xc3\xa9");
+  EXPECT_EQ(json::printable(std::string(100, 'a'), 4), "aaaa... (100 bytes)");
+  EXPECT_EQ(json::printable("abcd", 4), "abcd");
+}

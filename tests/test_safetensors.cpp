@@ -183,6 +183,7 @@ TEST(StateDictFile, RoundTripsTensorsNumbersAndStringsExactly) {
                              std::nextafter(1.0, 2.0)};
   for (size_t i = 0; i < std::size(specials); ++i) sd.numbers[fmt::format("n.{}", i)] = specials[i];
   sd.numbers["nan"] = NAN;
+  sd.numbers["neg_nan"] = -NAN;
   sd.strings = {{"name", "adam"}, {"empty", ""}, {"esc", "a\"b\\c\n\x1f é"}};
   sd.strings["format"] = "not the file's own format key";
   ScratchDir dir;
@@ -307,6 +308,19 @@ TEST(Safetensors, HeaderErrors) {
   expect_rejected(R"({"__metadata__":{"k":1}})", "",
                   "metadata 'k' is an integer, expected a string");
   expect_rejected(R"({"__metadata__":[]})", "", "\"__metadata__\" is an array, expected an object");
+}
+
+TEST(Safetensors, HostileNamesAreShortenedInMessages) {
+  const std::string name = "\\u001b[31m" + std::string(1000, 'n');  // JSON-escaped ESC
+  try {
+    parse_safetensors(make_image("{" + entry(name, "Q", "[1]", "[0,4]") + "}", "abcd"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("tensor '\\x1b[31mnnn"), std::string::npos) << what;
+    EXPECT_NE(what.find("... (1005 bytes)': unknown dtype 'Q'"), std::string::npos) << what;
+    EXPECT_LT(what.size(), 200u);
+  }
 }
 
 TEST(Safetensors, OffsetErrors) {

@@ -83,6 +83,11 @@ CASES = {
                   "shape has 9 dims, at most 8 allowed"),
     "shape_overflow": (image("{" + entry("w", "F32", [2**32, 2**32], 0, 8) + "}", ONE_F32),
                        "overflows 64-bit sizes"),
+    # zero elements, but the row-major strides of the other dims would overflow int64
+    "empty_with_huge_dims": (image("{" + entry("w", "F32", [0, 2**62, 2**62], 0, 0) + "}"),
+                             "overflows 64-bit sizes"),
+    "empty_with_huge_dims_zero_last": (
+        image("{" + entry("w", "I64", [2**62, 2**62, 0], 0, 0) + "}"), "overflows 64-bit sizes"),
     "size_mismatch": (image("{" + entry("w", "F64", [2], 0, 8) + "}", ONE_F32),
                       "data_offsets [0, 8] hold 8 bytes, but shape [2] of F64 needs 16"),
     "metadata_number": (image('{"__metadata__":{"n":3}}'),
