@@ -1,6 +1,7 @@
 #pragma once
 // Everything a training program needs: #include <descent/descent.h>
 #include "backends/backend.h"
+#include "core/atomic_file.h"
 #include "core/autocast.h"
 #include "core/device.h"
 #include "core/dtype.h"
