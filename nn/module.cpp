@@ -171,32 +171,47 @@ void Module::train(bool on) {
 
 void Module::convert(const std::function<Tensor(const Tensor&)>& fn) {
   NoGradGuard no_grad;
-  auto convert_one = [&](const Tensor& t) {
-    if (!t.defined()) return;
-    Tensor c = fn(t);
-    if (!c.is_same(t)) replace_data(*t.impl(), c);
-    if (t.impl()->grad) {
-      Tensor g(t.impl()->grad);
-      Tensor cg = fn(g);
-      if (!cg.is_same(g)) replace_data(*g.impl(), cg);
+  // Every tensor of the tree once (even when shared between modules), and its grad.
+  std::vector<Tensor> targets;
+  std::unordered_set<const TensorImpl*> seen;
+  auto add = [&](const Tensor& t) {
+    if (!seen.insert(t.impl()).second) return;
+    targets.push_back(t);
+    if (t.impl()->grad && seen.insert(t.impl()->grad.get()).second) {
+      targets.emplace_back(t.impl()->grad);
     }
   };
-  // Every tensor of the tree once, even when shared between modules.
-  for (const auto& [name, t] : named_parameters()) convert_one(t);
-  for (const auto& [name, t] : named_buffers()) convert_one(t);
+  for (const auto& [name, t] : named_parameters()) add(t);
+  for (const auto& [name, t] : named_buffers()) add(t);
+  // All conversions first, then all swaps: a conversion that throws (a device that is
+  // not available) leaves the module as it was.
+  std::vector<Tensor> converted;
+  converted.reserve(targets.size());
+  for (const Tensor& t : targets) converted.push_back(fn(t));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!converted[i].is_same(targets[i])) replace_data(*targets[i].impl(), converted[i]);
+  }
 }
 
 Module& Module::to(DType dtype) {
   check(is_floating(dtype), fmt::format("{}.to", type_name()),
         "got dtype {}, expected a floating dtype (integer tensors are never converted)", dtype);
   convert([dtype](const Tensor& t) {
-    return is_floating(t.dtype()) ? t.detach().to(dtype).contiguous() : t;
+    return !is_floating(t.dtype()) || t.dtype() == dtype ? t : t.detach().to(dtype).contiguous();
   });
   return *this;
 }
 
+Module& Module::requires_grad_(bool on) {
+  for (Tensor p : parameters()) {
+    if (on && !is_floating(p.dtype())) continue;  // integer tables stay without grad
+    p.requires_grad_(on);
+  }
+  return *this;
+}
+
 Module& Module::to(Device device) {
-  convert([device](const Tensor& t) { return t.detach().to(device); });
+  convert([device](const Tensor& t) { return t.device() == device ? t : t.detach().to(device); });
   return *this;
 }
 

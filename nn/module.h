@@ -116,6 +116,8 @@ class Module {
   Module& to(DType dtype);
   // Moves every parameter and buffer (and its .grad) to `device`, in place.
   Module& to(Device device);
+  // Sets requires_grad on every floating parameter (false freezes the module).
+  Module& requires_grad_(bool on = true);
   // Clears every parameter's gradient: to undefined (default) or to zeros.
   void zero_grad(bool set_to_none = true);
   // Calls fn on every submodule (depth first, children before parents) and then on
@@ -130,7 +132,8 @@ class Module {
   // valid), converting dtype and device as needed. Every check runs before anything is
   // copied. strict: missing keys, unexpected keys and shape mismatches throw one Error
   // listing all of them. Non-strict: shape mismatches still throw; missing and
-  // unexpected keys are returned.
+  // unexpected keys are returned. Only dict.tensors is read (numbers and strings
+  // belong to other loaders).
   LoadStateDictResult load_state_dict(const StateDict& dict, bool strict = true);
 
   // ---- forward -------------------------------------------------------------------------

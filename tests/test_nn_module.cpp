@@ -170,6 +170,27 @@ TEST(Module, ToAnIntegerDTypeThrows) {
   EXPECT_EQ(m.weight_.dtype(), DType::F32);
 }
 
+TEST(Module, AFailedConversionLeavesTheModuleUnchanged) {
+  if (cuda_available()) GTEST_SKIP() << "needs a machine where Device::CUDA is unusable";
+  Net net;
+  EXPECT_THROW(net.to(Device::CUDA), Error);  // no CUDA build, or no GPU
+  for (const Tensor& t : net.parameters()) EXPECT_TRUE(t.device().is_cpu());
+  for (const Tensor& t : net.buffers()) EXPECT_TRUE(t.device().is_cpu());
+  EXPECT_EQ(net(ones({1, 3})).shape(), (Shape{1, 2}));
+}
+
+TEST(Module, RequiresGradFreezesAndUnfreezes) {
+  Net net;
+  net.fc1_->requires_grad_(false);
+  EXPECT_FALSE(net.fc1_->weight_.requires_grad());
+  EXPECT_TRUE(net.fc2_->weight_.requires_grad());
+  net(ones({1, 3})).sum().backward();
+  EXPECT_FALSE(net.fc1_->weight_.grad().defined());
+  EXPECT_TRUE(net.fc2_->weight_.grad().defined());
+  net.requires_grad_();
+  for (const Tensor& p : net.parameters()) EXPECT_TRUE(p.requires_grad());
+}
+
 TEST(Module, ToDeviceOnTheCurrentDeviceKeepsTensors) {
   Net net;
   Tensor w = net.fc1_->weight_;
