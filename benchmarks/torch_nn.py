@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch side of bench_lstm and bench_batchnorm, for side-by-side numbers.
 
-Measures, with torch.set_num_threads(2) and medians over repetitions (ms per call):
+Measures, with torch.set_num_threads($OMP_NUM_THREADS, default 2) and medians over
+repetitions (ms per call):
   lstm_train_T_N_I_H   y, _ = lstm(x); y.sum().backward(); grads reset to None
   lstm_infer_T_N_I_H   the forward under torch.no_grad()
   bn1d_train_N_C       (bn(x) * v).sum().backward() in training mode
@@ -12,6 +13,7 @@ Run with the interpreter that has torch (Debian's python3-torch):
   OMP_NUM_THREADS=2 /usr/bin/python3 benchmarks/torch_nn.py [--reps 5] [--no-large]
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -82,7 +84,7 @@ def main():
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--no-large", action="store_true", help="skip the T100 N64 512/512 LSTM")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, medians of {args.reps}")
     lstm(28, 128, 28, 128, args.reps, 1.0)

@@ -132,7 +132,8 @@ class Module {
   // valid), converting dtype and device as needed. Every check runs before anything is
   // copied. strict: missing keys, unexpected keys and shape mismatches throw one Error
   // listing all of them. Non-strict: shape mismatches still throw; missing and
-  // unexpected keys are returned.
+  // unexpected keys are returned. Only dict.tensors is read (numbers and strings
+  // belong to other loaders).
   LoadStateDictResult load_state_dict(const StateDict& dict, bool strict = true);
 
   // ---- forward -------------------------------------------------------------------------
