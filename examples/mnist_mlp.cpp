@@ -23,6 +23,14 @@ struct Config {
   bool resume = false;
 };
 
+// BatchNorm1d that takes the 16-bit activations an autocast Linear produces: F::batch_norm
+// computes in f32 (its statistics need the range), so upcast first.
+struct BatchNorm : nn::BatchNorm1d {
+  using nn::BatchNorm1d::BatchNorm1d;
+  Tensor forward(const Tensor& x) override { return nn::BatchNorm1d::forward(amp::to_fp32(x)); }
+  std::string type_name() const override { return "BatchNorm1d"; }
+};
+
 struct Eval {
   double loss = 0, acc = 0;
 };
@@ -60,8 +68,8 @@ int run(const Config& c) {
   train = train.normalize(norm);
   test = test.normalize(norm);
 
-  nn::Sequential model(nn::Linear(784, 512), nn::BatchNorm1d(512), nn::ReLU(), nn::Linear(512, 256),
-                       nn::BatchNorm1d(256), nn::ReLU(), nn::Linear(256, 10));
+  nn::Sequential model(nn::Linear(784, 512), BatchNorm(512), nn::ReLU(), nn::Linear(512, 256),
+                       BatchNorm(256), nn::ReLU(), nn::Linear(256, 10));
   nn::init::kaiming_normal_(model, nn::init::Nonlinearity::ReLU);
   model.to(dev);
 
@@ -144,7 +152,10 @@ int run(const Config& c) {
                         {"test_acc", last.acc},
                         {"lr", lr},
                         {"epoch_s", epoch_s}});
-    const bool stop = c.early_stopping > 0 && stopper.step(last.loss, model.parameters());
+    // The snapshot holds the BatchNorm running statistics too: they belong to the best model.
+    std::vector<Tensor> state = model.parameters(), buffers = model.buffers();
+    state.insert(state.end(), buffers.begin(), buffers.end());
+    const bool stop = c.early_stopping > 0 && stopper.step(last.loss, state);
     if (!ckpt.empty()) train::save_checkpoint(ckpt, parts);
     if (stop) {
       last = evaluate(model, test, dev, amp_dtype);  // the restored best epoch
