@@ -90,6 +90,7 @@ int run(const Config& c) {
   const std::vector<train::Part> parts = {
       {"model", model},     {"optimizer", *opt}, {"scheduler", sched},  {"scaler", scaler},
       {"stopper", stopper}, {"loader", loader},  {"progress", progress}};
+  if (!ckpt.empty()) std::filesystem::create_directories(c.checkpoint);
   if (c.resume) {
     check(!ckpt.empty(), "mnist_mlp", "got --resume without --checkpoint, expected both");
     if (std::filesystem::exists(ckpt)) {
