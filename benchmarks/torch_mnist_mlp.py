@@ -1,0 +1,79 @@
+"""PyTorch baseline for mnist_mlp: the same 784-512-256-10 MLP (BatchNorm1d, ReLU, He
+init), batch 128, Adam (lr 1e-3), cross-entropy, one shuffled epoch over the 60,000
+Fashion-MNIST training images, 2 threads. Prints `result: epoch_s=... samples_per_s=...
+train_loss=...`.
+    /usr/bin/python3 benchmarks/torch_mnist_mlp.py [--data data/fashion-mnist] [--epochs 1]
+"""
+import argparse
+import gzip
+import os
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def read_idx(path):
+    """An IDX file of unsigned bytes (raw or .gz) as a numpy array."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    assert raw[0] == 0 and raw[1] == 0 and raw[2] == 0x08, f"{path}: not a ubyte IDX file"
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def find(data, name):
+    for candidate in (name, name + ".gz"):
+        if os.path.exists(os.path.join(data, candidate)):
+            return os.path.join(data, candidate)
+    raise FileNotFoundError(f"{data}: no {name}[.gz]")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default="data/fashion-mnist")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    x = read_idx(find(args.data, "train-images-idx3-ubyte")).reshape(-1, 784)
+    y = read_idx(find(args.data, "train-labels-idx1-ubyte"))
+    x = torch.from_numpy(x.astype(np.float32) / 255.0)
+    x = (x - x.mean()) / x.std()  # the example normalises with the training set's stats
+    y = torch.from_numpy(y.astype(np.int64))
+
+    model = nn.Sequential(nn.Linear(784, 512), nn.BatchNorm1d(512), nn.ReLU(),
+                          nn.Linear(512, 256), nn.BatchNorm1d(256), nn.ReLU(),
+                          nn.Linear(256, 10))
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    for _ in range(args.epochs):
+        perm = torch.randperm(x.shape[0])
+        total, seen = 0.0, 0
+        t0 = time.perf_counter()
+        for i in range(0, x.shape[0], 128):
+            idx = perm[i:i + 128]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.item() * xb.shape[0]
+            seen += xb.shape[0]
+        epoch_s = time.perf_counter() - t0
+    print(f"result: epoch_s={epoch_s:.4f} samples_per_s={seen / epoch_s:.4f} "
+          f"train_loss={total / seen:.4f}")
+
+
+if __name__ == "__main__":
+    main()
