@@ -1,0 +1,163 @@
+// Row-by-row sequence classifier on (Fashion-)MNIST: each 28×28 image is read as 28
+// time steps of 28 pixels by an LSTM (hidden 128); its last hidden state feeds
+// Linear(128, 10).
+//
+//   build/examples/mnist_lstm --data data/fashion-mnist --epochs 5
+//   build/examples/mnist_lstm --amp --limit 2000 --epochs 2     # a quick bf16 run
+//
+// Prints a progress bar per epoch, the test loss and accuracy after each epoch, and
+// ends with "result: test_acc=... test_loss=... first_loss=... last_loss=... epoch_s=...".
+#include <chrono>
+#include <memory>
+
+#include "common/args.h"
+#include "common/optimizers.h"
+#include "core/descent.h"
+
+using namespace descent;
+
+namespace {
+
+constexpr int64_t kRows = 28, kCols = 28, kClasses = 10;
+
+class RowLstm : public nn::Module {
+ public:
+  RowLstm(int64_t hidden, Generator* gen) {
+    lstm_ = register_module(
+        "lstm", std::make_shared<nn::LSTM>(kCols, hidden,
+                                           nn::LSTMOptions{.batch_first = true, .generator = gen}));
+    fc_ = register_module(
+        "fc", std::make_shared<nn::Linear>(hidden, kClasses, nn::LinearOptions{.generator = gen}));
+  }
+  // x: (N, 784) → logits (N, 10).
+  Tensor forward(const Tensor& x) override {
+    const F::LstmOutput out = (*lstm_)(x.reshape({-1, kRows, kCols}), {});
+    return (*fc_)(out.h_n.select(0, 0));  // h_n: (1, N, H), the last step of the one layer
+  }
+
+ private:
+  std::shared_ptr<nn::LSTM> lstm_;
+  std::shared_ptr<nn::Linear> fc_;
+};
+
+struct Eval {
+  double loss = 0, acc = 0;
+};
+
+Eval evaluate(RowLstm& model, const data::Dataset& test, int64_t batch_size, bool amp) {
+  NoGradGuard no_grad;
+  model.eval();
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < test.size(); start += batch_size) {
+    const data::Batch b = test.rows(start, std::min(test.size(), start + batch_size));
+    Tensor logits;
+    {
+      amp::Autocast cast(DType::BF16, amp);
+      logits = model(b.x);
+    }
+    logits = logits.to(DType::F32);
+    loss_sum += F::cross_entropy(logits, b.y).item<double>() * double(b.x.size(0));
+    const auto pred = argmax(logits, 1).to_vector<int64_t>();
+    const auto truth = b.y.to_vector<int64_t>();
+    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
+  }
+  model.train();
+  return {loss_sum / double(test.size()), double(correct) / double(test.size())};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string data_dir = "data/fashion-mnist", optimizer = "adam", scheduler = "none", metrics;
+  int epochs = 5, batch_size = 128, hidden = 128, limit = 0, seed = 0;
+  double lr = 1e-3, clip = 1.0;
+  bool use_amp = false;
+  examples::Args args("mnist_lstm",
+                      "Classifies (Fashion-)MNIST images read row by row by an LSTM.");
+  args.add("--data", data_dir, "folder with the IDX files (scripts/get-data)");
+  args.add("--epochs", epochs, "passes over the training set");
+  args.add("--batch-size", batch_size, "examples per step");
+  args.add("--hidden", hidden, "LSTM hidden size");
+  args.choice("--optimizer", optimizer, examples::optimizer_names(), "optimizer");
+  args.add("--lr", lr, "learning rate (0: the optimizer's default)");
+  args.choice("--scheduler", scheduler, examples::scheduler_names(), "learning-rate schedule");
+  args.add("--clip", clip, "max gradient norm (0: no clipping)");
+  args.flag("--amp", use_amp, "bf16 autocast for the LSTM and Linear");
+  args.add("--seed", seed, "seed of the initial weights and the shuffles");
+  args.add("--limit", limit, "use only the first N training and N test images (0: all)");
+  args.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
+  args.parse(argc, argv);
+
+  try {
+    manual_seed(uint64_t(seed));
+    data::Dataset train = data::Idx::load(data_dir, data::Split::Train);
+    data::Dataset test = data::Idx::load(data_dir, data::Split::Test);
+    if (limit > 0) {
+      train = train.slice(0, std::min<int64_t>(limit, train.size()));
+      test = test.slice(0, std::min<int64_t>(limit, test.size()));
+    }
+    // Normalise with the training statistics, as torchvision's Normalize.
+    const data::Normalization norm = train.compute_normalization();
+    train = train.normalize(norm);
+    test = test.normalize(norm);
+    data::DataLoader loader(train,
+                            {.batch_size = batch_size, .shuffle = true, .seed = uint64_t(seed)});
+
+    Generator gen{uint64_t(seed)};
+    RowLstm model(hidden, &gen);
+    auto opt = examples::make_optimizer(optimizer, model.parameters(), lr);
+    examples::Schedule sched(scheduler, *opt, {.epochs = epochs, .steps_per_epoch = loader.size()});
+    std::unique_ptr<data::MetricsWriter> csv;
+    if (!metrics.empty()) csv = std::make_unique<data::MetricsWriter>(metrics);
+
+    fmt::print("mnist_lstm: {} train / {} test, hidden {}, {} lr {}{}\n", train.size(), test.size(),
+               hidden, optimizer, opt->lr(), use_amp ? ", bf16 autocast" : "");
+    double first_loss = 0, last_loss = 0, epoch_s_sum = 0;
+    Eval ev;
+    for (int e = 0; e < epochs; ++e) {
+      data::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
+      const auto t0 = std::chrono::steady_clock::now();
+      for (auto [x, y] : loader) {
+        opt->zero_grad();
+        Tensor loss;
+        {
+          amp::Autocast cast(DType::BF16, use_amp);
+          loss = F::cross_entropy(model(x), y);
+        }
+        loss.backward();
+        if (clip > 0) nn::utils::clip_grad_norm_(model.parameters(), clip);
+        opt->step();
+        sched.after_step();
+        bar.update(loss.item<double>(), x.size(0));
+      }
+      bar.finish();
+      const double epoch_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      epoch_s_sum += epoch_s;
+      const double train_loss = bar.mean_loss();
+      if (e == 0) first_loss = train_loss;
+      last_loss = train_loss;
+      ev = evaluate(model, test, 512, use_amp);
+      fmt::print("epoch {}: train_loss {:.4f} test_loss {:.4f} test_acc {:.4f} ({:.1f} s)\n", e + 1,
+                 train_loss, ev.loss, ev.acc, epoch_s);
+      sched.after_epoch(ev.loss);
+      if (csv) {
+        csv->write({{"epoch", e + 1},
+                    {"train_loss", train_loss},
+                    {"test_loss", ev.loss},
+                    {"test_acc", ev.acc},
+                    {"epoch_s", epoch_s}});
+      }
+    }
+    fmt::print("{}\n", data::format_result({{"test_acc", ev.acc},
+                                            {"test_loss", ev.loss},
+                                            {"first_loss", first_loss},
+                                            {"last_loss", last_loss},
+                                            {"epoch_s", epochs > 0 ? epoch_s_sum / epochs : 0.0}}));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mnist_lstm: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# char_lstm on the start of the text corpus: validation bits per character fall below
+# the uniform log2(vocab) and below the first epoch's, and 1 epoch + resume 1 epoch
+# reproduces 2 straight epochs exactly. Fails when the corpus is missing.
+# Usage: char_lstm.sh BIN TEXT_FILE WORK_DIR
+set -euo pipefail
+source "$(dirname "$0")/result_line.sh"
+bin=$1 text=$2 work=$3
+rm -rf "$work"
+mkdir -p "$work"
+common=(--data "$text" --limit 20000 --hidden 96 --embed 32 --layers 2 --sample-len 40 --seed 3)
+
+out=$(run_example "$bin" "${common[@]}" --epochs 2 --metrics "$work/straight.csv")
+bpc=$(result_value "$out" val_bpc)
+first=$(result_value "$out" first_val_bpc)
+uniform=$(result_value "$out" uniform_bpc)
+expect "$bpc < $uniform - 1" "val_bpc $bpc is well below the uniform $uniform"
+expect "$bpc < $first" "val_bpc fell from $first to $bpc"
+grep -q -- '--- sample' <<<"$out" || { echo "FAIL: no sample printed" >&2; exit 1; }
+
+run_example "$bin" "${common[@]}" --epochs 1 --checkpoint "$work/ckpt" >/dev/null
+[[ -s "$work/ckpt/last.safetensors" ]] || { echo "FAIL: no checkpoint written" >&2; exit 1; }
+out=$(run_example "$bin" "${common[@]}" --epochs 2 --checkpoint "$work/ckpt" --resume \
+  --metrics "$work/resumed.csv")
+grep -q 'resumed .* at epoch 1' <<<"$out" || { echo "FAIL: did not resume at epoch 1" >&2; exit 1; }
+want=$(tail -n 1 "$work/straight.csv")
+got=$(tail -n 1 "$work/resumed.csv")
+[[ "$want" == "$got" ]] || { echo "FAIL: resumed epoch 2 '$got' != straight '$want'" >&2; exit 1; }
+echo "ok: 1 + resumed 1 epochs equal 2 straight epochs exactly ($got)"
+
+# Bad input is reported, not a crash.
+if "$bin" --data "$text" --temperature 0 >"$work/err.txt" 2>&1; then
+  echo "FAIL: --temperature 0 was accepted" >&2; exit 1
+fi
+grep -q 'expected > 0' "$work/err.txt" || { echo "FAIL: unclear --temperature error" >&2; exit 1; }
+echo "ok: --temperature 0 rejected"
