@@ -23,14 +23,6 @@ struct Config {
   bool resume = false;
 };
 
-// BatchNorm1d that takes the 16-bit activations an autocast Linear produces: F::batch_norm
-// computes in f32 (its statistics need the range), so upcast first.
-struct BatchNorm : nn::BatchNorm1d {
-  using nn::BatchNorm1d::BatchNorm1d;
-  Tensor forward(const Tensor& x) override { return nn::BatchNorm1d::forward(amp::to_fp32(x)); }
-  std::string type_name() const override { return "BatchNorm1d"; }
-};
-
 struct Eval {
   double loss = 0, acc = 0;
 };
@@ -68,8 +60,8 @@ int run(const Config& c) {
   train = train.normalize(norm);
   test = test.normalize(norm);
 
-  nn::Sequential model(nn::Linear(784, 512), BatchNorm(512), nn::ReLU(), nn::Linear(512, 256),
-                       BatchNorm(256), nn::ReLU(), nn::Linear(256, 10));
+  nn::Sequential model(nn::Linear(784, 512), nn::BatchNorm1d(512), nn::ReLU(), nn::Linear(512, 256),
+                       nn::BatchNorm1d(256), nn::ReLU(), nn::Linear(256, 10));
   nn::init::kaiming_normal_(model, nn::init::Nonlinearity::ReLU);
   model.to(dev);
 
