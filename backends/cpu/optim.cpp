@@ -102,32 +102,40 @@ void CpuBackend::sgd_update(const SgdUpdateArgs& a) {
     T* __restrict buf = mom ? a.momentum_buffer.data<T>() : nullptr;
     const T gs = a.maximize ? T(-1) : T(1), wd = T(a.weight_decay), lr = T(a.lr);
     const T m = T(a.momentum), damp1 = T(1 - a.dampening);
-    const bool init = a.init_buffer;
+    // Every flag is a template parameter: run-time branches in the loop body keep it
+    // from vectorizing.
     dispatch_bool(a.weight_decay != 0, [&](auto kWd) {
       dispatch_bool(a.nesterov, [&](auto kNesterov) {
-        parallel_range(a.param.numel(), [&](int64_t b, int64_t e) {
-          if (!mom) {
+        dispatch_bool(a.init_buffer, [&](auto kInit) {
+          parallel_range(a.param.numel(), [&](int64_t b, int64_t e) {
+            if (!mom) {
+#pragma omp simd
+              for (int64_t i = b; i < e; ++i) {
+                T g = gs * gr[i];
+                if constexpr (kWd) g = g + wd * p[i];
+                p[i] = p[i] - lr * g;
+              }
+              return;
+            }
 #pragma omp simd
             for (int64_t i = b; i < e; ++i) {
               T g = gs * gr[i];
               if constexpr (kWd) g = g + wd * p[i];
+              T v;
+              if constexpr (kInit) {
+                v = g;
+              } else {
+                v = m * buf[i] + damp1 * g;
+              }
+              buf[i] = v;
+              if constexpr (kNesterov) {
+                g = g + m * v;
+              } else {
+                g = v;
+              }
               p[i] = p[i] - lr * g;
             }
-            return;
-          }
-#pragma omp simd
-          for (int64_t i = b; i < e; ++i) {
-            T g = gs * gr[i];
-            if constexpr (kWd) g = g + wd * p[i];
-            const T v = init ? g : m * buf[i] + damp1 * g;
-            buf[i] = v;
-            if constexpr (kNesterov) {
-              g = g + m * v;
-            } else {
-              g = v;
-            }
-            p[i] = p[i] - lr * g;
-          }
+          });
         });
       });
     });
@@ -199,30 +207,29 @@ void CpuBackend::adam_update(const AdamUpdateArgs& a) {
     const T decay = T(1 - a.lr * a.weight_decay);
     const T b1 = T(a.beta1), b1c = T(1 - a.beta1), b2 = T(a.beta2), b2c = T(1 - a.beta2);
     const T eps = T(a.eps), step = T(a.step_size), bc2s = T(a.bias_correction2_sqrt);
+    // The decay mode is a template parameter too: a run-time branch in the loop keeps
+    // it from vectorizing (AdamW ran 3x slower than Adam).
     dispatch_bool(a.weight_decay != 0, [&](auto kWd) {
-      dispatch_bool(a.amsgrad, [&](auto kAms) {
-        parallel_range(a.param.numel(), [&](int64_t b, int64_t e) {
+      dispatch_bool(decoupled, [&](auto kDecoupled) {
+        dispatch_bool(a.amsgrad, [&](auto kAms) {
+          parallel_range(a.param.numel(), [&](int64_t b, int64_t e) {
 #pragma omp simd
-          for (int64_t i = b; i < e; ++i) {
-            T g = gs * gr[i];
-            T pi = p[i];
-            if constexpr (kWd) {
-              if (decoupled) {
-                pi = pi * decay;
-              } else {
-                g = g + wd * pi;
+            for (int64_t i = b; i < e; ++i) {
+              T g = gs * gr[i];
+              T pi = p[i];
+              if constexpr (kWd && kDecoupled) pi = pi * decay;
+              if constexpr (kWd && !kDecoupled) g = g + wd * pi;
+              const T mi = b1 * m1[i] + b1c * g;
+              T vi = b2 * m2[i] + b2c * g * g;
+              m1[i] = mi;
+              m2[i] = vi;
+              if constexpr (kAms) {
+                vi = nan_max(vmax[i], vi);
+                vmax[i] = vi;
               }
+              p[i] = pi - step * mi / (std::sqrt(vi) / bc2s + eps);
             }
-            const T mi = b1 * m1[i] + b1c * g;
-            T vi = b2 * m2[i] + b2c * g * g;
-            m1[i] = mi;
-            m2[i] = vi;
-            if constexpr (kAms) {
-              vi = nan_max(vmax[i], vi);
-              vmax[i] = vi;
-            }
-            p[i] = pi - step * mi / (std::sqrt(vi) / bc2s + eps);
-          }
+          });
         });
       });
     });
