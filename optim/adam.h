@@ -57,16 +57,6 @@ class AdamFamily : public GroupedOptimizer<Derived, Options, AdamGroupOptions, A
   explicit AdamFamily(std::vector<Tensor> params, const Options& options)
       : Base(std::move(params), options) {}
 
-  // beta1, the coefficient CyclicLR / OneCycleLR cycle.
-  std::optional<double> momentum(size_t group) const override {
-    return this->options(group).betas.beta1;
-  }
-  void set_momentum(double value, size_t group) override {
-    Options o = this->options(group);
-    o.betas.beta1 = value;
-    this->set_options(o, group);
-  }
-
   static void validate(const Options& o) {
     const OptionCheck c{Derived::kName};
     c.non_negative("lr", o.lr);

@@ -36,13 +36,6 @@ class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxGroupOptions
   explicit Adamax(std::vector<Tensor> params, const AdamaxOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
-  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
-  void set_momentum(double value, size_t group) override {
-    AdamaxOptions o = options(group);
-    o.betas.beta1 = value;
-    set_options(o, group);
-  }
-
   static void validate(const AdamaxOptions& o);
   static AdamaxOptions merge(AdamaxOptions d, const AdamaxGroupOptions& g) {
     override_with(d.lr, g.lr);

@@ -38,13 +38,6 @@ class Lion : public GroupedOptimizer<Lion, LionOptions, LionGroupOptions, LionSt
   explicit Lion(std::vector<Tensor> params, const LionOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
-  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
-  void set_momentum(double value, size_t group) override {
-    LionOptions o = options(group);
-    o.betas.beta1 = value;
-    set_options(o, group);
-  }
-
   static void validate(const LionOptions& o);
   static LionOptions merge(LionOptions d, const LionGroupOptions& g) {
     override_with(d.lr, g.lr);

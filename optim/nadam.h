@@ -40,13 +40,6 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamGroupOptions, NA
   explicit NAdam(std::vector<Tensor> params, const NAdamOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
-  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
-  void set_momentum(double value, size_t group) override {
-    NAdamOptions o = options(group);
-    o.betas.beta1 = value;
-    set_options(o, group);
-  }
-
   static void validate(const NAdamOptions& o);
   static NAdamOptions merge(NAdamOptions d, const NAdamGroupOptions& g) {
     override_with(d.lr, g.lr);

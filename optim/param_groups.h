@@ -18,6 +18,7 @@
 // "group.<g>.<option>", and per parameter i (counted over all groups in order)
 // "state.<i>.<slot>" for every slot of an initialised state.
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -89,6 +90,30 @@ class GroupedOptimizer : public Optimizer {
     set_options(o, g);
   }
   using Optimizer::set_lr;
+
+  // The coefficient CyclicLR / OneCycleLR cycle, found from the options' fields:
+  // `momentum` (SGD, RMSprop) or `betas.beta1` (the Adam family, Adamax, NAdam, RAdam,
+  // Lion); none for the others.
+  std::optional<double> momentum(size_t g) const override {
+    if constexpr (requires(Options o) { o.betas.beta1; }) {
+      return options(g).betas.beta1;
+    } else if constexpr (requires(Options o) { o.momentum; }) {
+      return options(g).momentum;
+    } else {
+      return std::nullopt;
+    }
+  }
+  void set_momentum(double value, size_t g) override {
+    Options o = options(g);
+    if constexpr (requires { o.betas.beta1; }) {
+      o.betas.beta1 = value;
+    } else if constexpr (requires { o.momentum; }) {
+      o.momentum = value;
+    } else {
+      return;
+    }
+    set_options(o, g);
+  }
 
   // The constructor's options: what a group that overrides nothing gets.
   const Options& defaults() const { return defaults_; }

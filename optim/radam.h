@@ -37,13 +37,6 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamGroupOptions, RA
   explicit RAdam(std::vector<Tensor> params, const RAdamOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
-  std::optional<double> momentum(size_t group) const override { return options(group).betas.beta1; }
-  void set_momentum(double value, size_t group) override {
-    RAdamOptions o = options(group);
-    o.betas.beta1 = value;
-    set_options(o, group);
-  }
-
   static void validate(const RAdamOptions& o);
   static RAdamOptions merge(RAdamOptions d, const RAdamGroupOptions& g) {
     override_with(d.lr, g.lr);

@@ -41,13 +41,6 @@ class RMSprop
   explicit RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
-  std::optional<double> momentum(size_t group) const override { return options(group).momentum; }
-  void set_momentum(double value, size_t group) override {
-    RMSpropOptions o = options(group);
-    o.momentum = value;
-    set_options(o, group);
-  }
-
   static void validate(const RMSpropOptions& o);
   static RMSpropOptions merge(RMSpropOptions d, const RMSpropGroupOptions& g) {
     override_with(d.lr, g.lr);

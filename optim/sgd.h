@@ -38,13 +38,6 @@ class SGD : public GroupedOptimizer<SGD, SGDOptions, SGDGroupOptions, SGDState> 
   explicit SGD(std::vector<Tensor> params, const SGDOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
-  std::optional<double> momentum(size_t group) const override { return options(group).momentum; }
-  void set_momentum(double value, size_t group) override {
-    SGDOptions o = options(group);
-    o.momentum = value;
-    set_options(o, group);
-  }
-
   static void validate(const SGDOptions& o);
   static SGDOptions merge(SGDOptions d, const SGDGroupOptions& g) {
     override_with(d.lr, g.lr);
