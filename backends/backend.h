@@ -208,6 +208,9 @@ struct BatchNormBackwardArgs {
 struct LstmSaved {
   virtual ~LstmSaved() = default;
 };
+// Dtypes: all f32 or all f64; or mixed precision, where x, h0, y and h_n are 16-bit
+// (the compute dtype) and c0, c_n, the weights, the biases and every gradient in
+// LstmBackwardArgs are f32. Weights are f32 master copies the kernel converts itself.
 struct LstmArgs {
   Tensor x;                          // (T, N, I)
   Tensor h0, c0;                     // (N, H)

@@ -20,14 +20,20 @@ std::vector<F::LstmLayerWeights> make_layers(int64_t I, int64_t H) {
 }
 
 // One step: y = lstm(x); loss = sum(y); loss.backward(); gradients reset like
-// optimizer.zero_grad(set_to_none=True). Args: T, N, I, H.
+// optimizer.zero_grad(set_to_none=True). Args: T, N, I, H, and 1 for bf16 autocast
+// (f32 master weights, bf16 GEMMs).
 void BM_LstmTrainStep(benchmark::State& st) {
   const int64_t T = st.range(0), N = st.range(1), I = st.range(2), H = st.range(3);
+  const bool bf16 = st.range(4) != 0;
   auto layers = make_layers(I, H);
   Tensor x = randn({T, N, I});
   for (auto _ : st) {
-    auto r = F::lstm(x, layers);
-    r.output.sum().backward();
+    Tensor loss;
+    {
+      amp::Autocast cast(DType::BF16, bf16);
+      loss = F::lstm(x, layers).output.to(DType::F32).sum();
+    }
+    loss.backward();
     for (auto& w : layers) {
       for (Tensor* t : {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh}) t->set_grad({});
     }
@@ -47,7 +53,12 @@ void BM_LstmForwardNoGrad(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK(BM_LstmTrainStep)->Args({28, 128, 28, 128})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_LstmTrainStep)->Args({100, 64, 512, 512})->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_LstmTrainStep)
+    ->ArgsProduct({{28}, {128}, {28}, {128}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LstmTrainStep)
+    ->ArgsProduct({{100}, {64}, {512}, {512}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 BENCHMARK(BM_LstmForwardNoGrad)->Args({28, 128, 28, 128})->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -4,6 +4,7 @@
 Measures, with torch.set_num_threads($OMP_NUM_THREADS, default 2) and medians over
 repetitions (ms per call):
   lstm_train_T_N_I_H   y, _ = lstm(x); y.sum().backward(); grads reset to None
+  lstm_bf16_T_N_I_H    the same step with the forward under CPU bf16 autocast
   lstm_infer_T_N_I_H   the forward under torch.no_grad()
   bn1d_train_N_C       (bn(x) * v).sum().backward() in training mode
   bn1d_eval_N_C        the same in eval mode
@@ -49,12 +50,20 @@ def lstm(T, N, I, H, reps, min_time):
         for p in m.parameters():
             p.grad = None
 
+    def train_bf16():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y, _ = m(x)
+        y.float().sum().backward()
+        for p in m.parameters():
+            p.grad = None
+
     def infer():
         with torch.no_grad():
             m(x)
 
     tag = f"{T}_{N}_{I}_{H}"
     report(f"lstm_train_{tag}", train, reps, min_time)
+    report(f"lstm_bf16_{tag}", train_bf16, reps, min_time)
     report(f"lstm_infer_{tag}", infer, reps, min_time)
 
 

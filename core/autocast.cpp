@@ -9,7 +9,6 @@ namespace {
 thread_local bool t_enabled = false;
 thread_local DType t_dtype = DType::BF16;
 
-bool is_16bit(DType dt) { return dt == DType::BF16 || dt == DType::F16; }
 }  // namespace
 
 bool autocast_enabled() { return t_enabled; }

@@ -71,6 +71,7 @@ inline bool is_floating(DType t) {
   return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16;
 }
 inline bool is_integral(DType t) { return t == DType::I32 || t == DType::I64; }
+inline bool is_16bit(DType t) { return t == DType::F16 || t == DType::BF16; }
 
 // C++ type for each dtype, and back.
 template <DType D>

@@ -2,6 +2,12 @@
 // dropout (the existing op) between layers, so each layer's backward is one call of
 // the backend's lstm_backward. The kernel gets contiguous (T, N, ·) tensors; batch_first
 // and unbatched inputs are views around it.
+//
+// Precision: f32 and f64 compute as they are. A 16-bit input (or an f32 one under
+// amp::Autocast) computes in mixed precision: x, h and the output in the 16-bit dtype,
+// the cell state, the weights (f32 master copies) and the gradients in f32 — the
+// backend contract in backend.h. oneDNN 2.6 has bf16 RNNs on the CPU but no f16 ones,
+// so f16 falls back to f32 there.
 #include "ops/lstm.h"
 
 #include "backends/backend.h"
@@ -30,6 +36,7 @@ struct LstmLayer : autograd::Function<LstmLayer> {
                               const Tensor& b_hh, bool training) {
     const int64_t T = x.size(0), N = x.size(1), H = h0.size(1);
     const TensorOptions opt{.dtype = x.dtype(), .device = x.device()};
+    const TensorOptions state{.dtype = c0.dtype(), .device = x.device()};
     args = {.x = dense(x),
             .h0 = dense(h0),
             .c0 = dense(c0),
@@ -40,14 +47,18 @@ struct LstmLayer : autograd::Function<LstmLayer> {
             .training = training,
             .y = Tensor::empty({T, N, H}, opt),
             .h_n = Tensor::empty({N, H}, opt),
-            .c_n = Tensor::empty({N, H}, opt),
+            .c_n = Tensor::empty({N, H}, state),
             .saved = nullptr};
     backend_for(x).lstm(args);
     return {args.y, args.h_n, args.c_n};
   }
 
+  // Gradients are in the cell state's dtype (f32 in mixed precision); the engine casts
+  // those of 16-bit inputs back.
   std::vector<Tensor> backward(const std::vector<Tensor>& g) {
-    const TensorOptions opt{.dtype = args.x.dtype(), .device = args.x.device()};
+    const DType dt = args.c0.dtype();
+    const TensorOptions opt{.dtype = dt, .device = args.x.device()};
+    const auto grad = [&](const Tensor& t) { return t.to(dt).contiguous(); };
     const bool bias = args.b_ih.defined();
     const int64_t G = args.w_ih.size(0);
     Tensor gx = Tensor::empty(args.x.shape(), opt), gh0 = Tensor::empty(args.h0.shape(), opt),
@@ -55,9 +66,9 @@ struct LstmLayer : autograd::Function<LstmLayer> {
            gw_hh = Tensor::empty(args.w_hh.shape(), opt),
            gb = bias ? Tensor::empty({G}, opt) : Tensor();
     backend_for(args.x).lstm_backward({.forward = &args,
-                                       .grad_y = g[0].contiguous(),
-                                       .grad_h_n = g[1].contiguous(),
-                                       .grad_c_n = g[2].contiguous(),
+                                       .grad_y = grad(g[0]),
+                                       .grad_h_n = grad(g[1]),
+                                       .grad_c_n = grad(g[2]),
                                        .grad_x = gx,
                                        .grad_h0 = gh0,
                                        .grad_c0 = gc0,
@@ -70,13 +81,21 @@ struct LstmLayer : autograd::Function<LstmLayer> {
   }
 };
 
+// Without autocast every tensor has the input's dtype; under it any mix of f32, bf16
+// and f16 is fine (f32 master weights with a 16-bit input from an earlier layer).
+void check_dtype(const Tensor& t, const Tensor& x, std::string_view what) {
+  const auto mixable = [](DType d) { return d == DType::F32 || is_16bit(d); };
+  const bool ok = t.dtype() == x.dtype() ||
+                  (amp::autocast_enabled() && mixable(t.dtype()) && mixable(x.dtype()));
+  check(ok, kOp, "{} is {}, expected the input's dtype {}", what, t.dtype(), x.dtype());
+}
+
 void check_param(const Tensor& t, const Shape& want, const Tensor& x, std::string_view what,
                  size_t layer) {
   check(t.defined(), kOp, "layer {}: {} is undefined", layer, what);
   check(t.shape() == want, kOp, "layer {}: {} has shape {}, expected {}", layer, what, t.shape(),
         want);
-  check(t.dtype() == x.dtype(), kOp, "layer {}: {} is {}, expected the input's dtype {}", layer,
-        what, t.dtype(), x.dtype());
+  check_dtype(t, x, fmt::format("layer {}: {}", layer, what));
   ops::check_same_device(t, x, kOp);
 }
 
@@ -101,27 +120,33 @@ int64_t check_layer(const LstmLayerWeights& w, int64_t in, const Tensor& x, size
 void check_state(const Tensor& s, const Shape& want, const Tensor& x, std::string_view what) {
   if (!s.defined()) return;
   check(s.shape() == want, kOp, "{} has shape {}, expected {}", what, s.shape(), want);
-  check(s.dtype() == x.dtype(), kOp, "{} is {}, expected the input's dtype {}", what, s.dtype(),
-        x.dtype());
+  check_dtype(s, x, what);
   ops::check_same_device(s, x, kOp);
 }
 
 bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
+// The dtype x, h and the output compute in (see the top of the file).
+DType compute_dtype(const Tensor& x) {
+  const DType dt = amp::lower_precision(x.dtype());
+  if (dt == DType::F16 && x.device().is_cpu()) return DType::F32;  // no f16 RNN in oneDNN 2.6
+  return dt;
+}
+
+Tensor as(const Tensor& t, DType dt) { return t.defined() ? t.to(dt) : t; }
+
 }  // namespace
 
-LstmOutput lstm(const Tensor& x16, const std::vector<LstmLayerWeights>& layers, const Tensor& h016,
-                const Tensor& c016, LstmOptions opt) {
-  // The CPU kernel computes in f32: under amp::Autocast 16-bit inputs are upcast.
-  const Tensor x_in = amp::to_fp32(x16), h0_in = amp::to_fp32(h016), c0_in = amp::to_fp32(c016);
+LstmOutput lstm(const Tensor& x_in, const std::vector<LstmLayerWeights>& layers,
+                const Tensor& h0_in, const Tensor& c0_in, LstmOptions opt) {
   ops::check_defined(x_in, kOp);
   check(!layers.empty(), kOp, "needs at least one layer");
   check(x_in.dim() == 2 || x_in.dim() == 3, kOp,
         "expected input of shape (T, N, I), (N, T, I) with batch_first, or unbatched (T, I); "
         "got {}",
         x_in.shape());
-  check(x_in.dtype() == DType::F32 || x_in.dtype() == DType::F64, kOp,
-        "expected f32 or f64, got {}", x_in.dtype());
+  check(is_floating(x_in.dtype()), kOp, "expected a floating input (f32, f64, bf16, f16), got {}",
+        x_in.dtype());
   check(opt.dropout >= 0.0 && opt.dropout <= 1.0, kOp, "dropout must be in [0, 1], got {}",
         opt.dropout);
   const bool unbatched = x_in.dim() == 2;
@@ -156,8 +181,12 @@ LstmOutput lstm(const Tensor& x16, const std::vector<LstmLayerWeights>& layers, 
   const auto per_layer = [&](const Tensor& s) {
     return s.defined() && unbatched ? s.unsqueeze(1) : s;
   };
-  const Tensor h0 = per_layer(h0_in), c0 = per_layer(c0_in);
-  const TensorOptions zopt{.dtype = x.dtype(), .device = x.device()};
+  const DType compute = compute_dtype(x_in);
+  const DType state_dt = is_16bit(compute) ? DType::F32 : compute;  // c and the weights
+  x = x.to(compute);
+  const Tensor h0 = as(per_layer(h0_in), compute), c0 = as(per_layer(c0_in), state_dt);
+  const TensorOptions hopt{.dtype = compute, .device = x.device()};
+  const TensorOptions copt{.dtype = state_dt, .device = x.device()};
   // Only a forward that will be differentiated keeps oneDNN's training workspace.
   const bool keep = GradMode::is_enabled() && any_grad;
 
@@ -175,11 +204,12 @@ LstmOutput lstm(const Tensor& x16, const std::vector<LstmLayerWeights>& layers, 
     std::vector<Tensor> outs;
     for (int64_t d = 0; d < D; ++d) {
       const int64_t idx = l * D + d;
-      const Tensor h = h0.defined() ? h0.select(0, idx) : zeros({N, H}, zopt);
-      const Tensor c = c0.defined() ? c0.select(0, idx) : zeros({N, H}, zopt);
+      const Tensor h = h0.defined() ? h0.select(0, idx) : zeros({N, H}, hopt);
+      const Tensor c = c0.defined() ? c0.select(0, idx) : zeros({N, H}, copt);
       const auto& w = layers[size_t(idx)];
-      auto r = LstmLayer::apply(d == 0 ? out : flip_time(out), h, c, w.w_ih, w.w_hh, w.b_ih, w.b_hh,
-                                keep);
+      auto r =
+          LstmLayer::apply(d == 0 ? out : flip_time(out), h, c, as(w.w_ih, state_dt),
+                           as(w.w_hh, state_dt), as(w.b_ih, state_dt), as(w.b_hh, state_dt), keep);
       outs.push_back(d == 0 ? r[0] : flip_time(r[0]));
       hn.push_back(r[1]);
       cn.push_back(r[2]);

@@ -5,6 +5,11 @@
 //   c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g),  h_t = σ(o)⊙tanh(c_t).
 // f32 runs oneDNN; f64 runs reference loops (for gradchecks). Differentiable in the
 // input, h0, c0 and every weight and bias (no double backward).
+//
+// Mixed precision: a bf16 input, or any f32/16-bit input under amp::Autocast(BF16),
+// runs oneDNN's bf16 LSTM (AVX512-BF16 GEMMs). `output` and `h_n` are then bf16;
+// `c_n` and every gradient are f32, and f32 weights stay f32 masters. f16 has no CPU
+// RNN in oneDNN 2.6, so on the CPU it computes in f32 and returns f32.
 #include <utility>
 #include <vector>
 
@@ -14,7 +19,8 @@
 namespace descent::F {
 
 // The parameters of one layer: w_ih (4H, I), w_hh (4H, H), b_ih and b_hh (4H) or both
-// undefined (bias = false). All of the input's dtype and device.
+// undefined (bias = false). All of the input's dtype (under autocast: f32 or 16-bit)
+// and device.
 struct LstmLayerWeights {
   Tensor w_ih, w_hh, b_ih, b_hh;
 };

@@ -1,7 +1,10 @@
 // F::lstm and nn::LSTM / nn::LSTMCell: f64 gradchecks of every output (output, h_n, c_n) with
 // respect to the input, h0, c0 and every weight and bias (2 layers, both layouts), the oneDNN f32
-// kernels against the f64 reference, PyTorch golden values (tests/oracle/gen_nn_golden.py), dropout
-// between layers, lstm_cell, and argument errors.
+// kernels against the f64 reference, the bf16 mixed-precision kernel (autocast) against f32,
+// PyTorch golden values (tests/oracle/gen_nn_golden.py), dropout between layers, lstm_cell, and
+// argument errors.
+#include "backends/backend.h"
+#include "core/autocast.h"
 #include "nn/lstm.h"
 #include "ops/lstm.h"
 #include "testing/fixtures.h"
@@ -170,6 +173,112 @@ TEST(Lstm, OneDnnF32MatchesF64Reference) {
       EXPECT_TRUE(all_close(r32[i], r64[i], 2e-5, 1e-4));
     }
   }
+}
+
+// Largest |a - b| over the largest |b|: one number for a whole tensor, fair to bf16's
+// relative rounding of about 2^-8 per element.
+static double rel_err(const Tensor& a, const Tensor& b) {
+  const Tensor a64 = a.to(DType::F64), b64 = b.to(DType::F64);
+  return max((a64 - b64).abs()).item<double>() / max(b64.abs()).item<double>();
+}
+
+// Under amp::Autocast(BF16) the LSTM runs oneDNN's bf16 kernel: output and h_n come out
+// bf16, c_n f32, and the f32 master weights get f32 gradients close to an f32 run.
+TEST(Lstm, AutocastBf16RunsInBf16WithF32Gradients) {
+  for (bool bidirectional : {false, true}) {
+    SCOPED_TRACE(fmt::format("bidirectional {}", bidirectional));
+    const int64_t T = 9, N = 6, I = 20, H = 32, L = 2, D = bidirectional ? 2 : 1;
+    Tensor x64 = randn_f64({T, N, I}, 11), h64 = randn_f64({D * L, N, H}, 12, 0.5),
+           c64 = randn_f64({D * L, N, H}, 13, 0.5), v = randn_f64({T, N, D * H}, 14);
+    std::vector<Tensor> weights64;
+    for (int64_t l = 0; l < L * D; ++l) {
+      const auto one = make_layers(l < D ? I : D * H, H, 1, true, uint64_t(50 + 10 * l));
+      for (const Tensor& t : flat(one)) weights64.push_back(t.detach());
+    }
+    const auto run = [&](bool autocast) {
+      std::vector<Tensor> leaves = {x64.to(DType::F32).requires_grad_(),
+                                    h64.to(DType::F32).requires_grad_(),
+                                    c64.to(DType::F32).requires_grad_()};
+      for (const Tensor& w : weights64) leaves.push_back(w.to(DType::F32).requires_grad_());
+      F::LstmOutput r;
+      {
+        amp::Autocast cast(DType::BF16, autocast);
+        r = F::lstm(leaves[0], unflat(leaves, 3, L * D, true), leaves[1], leaves[2],
+                    {.bidirectional = bidirectional});
+      }
+      ((r.output.to(DType::F32) * v.to(DType::F32)).sum() + r.h_n.to(DType::F32).sum() +
+       r.c_n.sum())
+          .backward();
+      std::vector<Tensor> results = {r.output, r.h_n, r.c_n};
+      for (const Tensor& t : leaves) results.push_back(t.grad());
+      return results;
+    };
+    const auto lo = run(true), ref = run(false);
+    EXPECT_EQ(lo[0].dtype(), DType::BF16);
+    EXPECT_EQ(lo[1].dtype(), DType::BF16);
+    EXPECT_EQ(lo[2].dtype(), DType::F32);
+    for (size_t i = 3; i < lo.size(); ++i) EXPECT_EQ(lo[i].dtype(), DType::F32) << i;
+    for (size_t i = 0; i < lo.size(); ++i) {
+      SCOPED_TRACE(fmt::format("result {}", i));
+      const double err = rel_err(lo[i], ref[i]);
+      EXPECT_LT(err, 1.5e-2);
+      // A bf16 computation differs from the f32 one: the kernel really ran in bf16.
+      if (i < 3) {
+        EXPECT_GT(err, 1e-5);
+      }
+    }
+  }
+}
+
+// A model converted to bf16 (no autocast) runs the same kernel; its bf16 weights get
+// bf16 gradients, as every parameter gets a gradient of its own dtype.
+TEST(Lstm, Bf16ModelOutsideAutocast) {
+  const auto layers = make_layers(5, 16, 1, true, 70, DType::BF16);
+  Tensor x = randn_f64({4, 3, 5}, 71).to(DType::BF16).requires_grad_();
+  auto r = F::lstm(x, layers);
+  EXPECT_EQ(r.output.dtype(), DType::BF16);
+  EXPECT_EQ(r.c_n.dtype(), DType::F32);
+  r.output.to(DType::F32).sum().backward();
+  EXPECT_EQ(x.grad().dtype(), DType::BF16);
+  EXPECT_EQ(layers[0].w_ih.grad().dtype(), DType::BF16);
+  const auto layers32 = make_layers(5, 16, 1, true, 70, DType::F32);
+  const auto r32 = F::lstm(x.detach().to(DType::F32), layers32);
+  EXPECT_LT(rel_err(r.output, r32.output), 3e-2);
+}
+
+// oneDNN 2.6 has no f16 RNN on the CPU: under Autocast(F16) the LSTM computes in f32,
+// exactly as without autocast.
+TEST(Lstm, AutocastF16ComputesInF32OnCpu) {
+  const auto layers = make_layers(5, 8, 1, true, 75, DType::F32);
+  const Tensor x = randn_f64({4, 3, 5}, 76).to(DType::F32);
+  const auto ref = F::lstm(x, layers);
+  amp::Autocast cast(DType::F16);
+  const auto r = F::lstm(x, layers);
+  EXPECT_EQ(r.output.dtype(), DType::F32);
+  EXPECT_TRUE(all_close(r.output, ref.output, 0, 0));
+}
+
+// The kernel checks the mixed-precision dtype contract of backend.h itself.
+TEST(Lstm, BackendRejectsMismatchedMixedDtypes) {
+  const TensorOptions bf{.dtype = DType::BF16}, f32{.dtype = DType::F32};
+  LstmArgs a{.x = zeros({2, 1, 3}, bf),
+             .h0 = zeros({1, 4}, bf),
+             .c0 = zeros({1, 4}, bf),  // must be f32
+             .w_ih = zeros({16, 3}, f32),
+             .w_hh = zeros({16, 4}, f32),
+             .b_ih = {},
+             .b_hh = {},
+             .training = false,
+             .y = zeros({2, 1, 4}, bf),
+             .h_n = zeros({1, 4}, bf),
+             .c_n = zeros({1, 4}, f32),
+             .saved = nullptr};
+  EXPECT_THROW_MSG(backend_for(Device::CPU).lstm(a), "lstm: c0 is bf16, expected f32 for a bf16");
+  a.c0 = zeros({1, 4}, f32);
+  a.w_hh = zeros({16, 4}, bf);
+  EXPECT_THROW_MSG(backend_for(Device::CPU).lstm(a), "lstm: w_hh is bf16, expected f32");
+  a.w_hh = zeros({16, 4}, f32);
+  EXPECT_NO_THROW(backend_for(Device::CPU).lstm(a));
 }
 
 TEST(Lstm, GoldenAgainstPyTorch) {
