@@ -1,6 +1,7 @@
 #include "backends/backend.h"
 
 #include "backends/cpu/cpu_backend.h"
+#include "core/cuda.h"
 
 namespace descent {
 
@@ -29,5 +30,23 @@ bool cuda_available() {
   return false;
 #endif
 }
+
+#ifndef DESCENT_WITH_CUDA
+// A CPU-only build: no device, and the device functions say why.
+namespace cuda {
+namespace {
+[[noreturn]] void no_cuda(std::string_view what) {
+  fail(what, "descent was built without CUDA: Device::CUDA is not available");
+}
+}  // namespace
+bool is_available() { return false; }
+int device_count() { return 0; }
+void synchronize(int) { no_cuda("cuda::synchronize"); }
+void empty_cache(int) {}
+size_t cached_bytes(int) { return 0; }
+bool allow_tf32() { return false; }
+void set_allow_tf32(bool) {}
+}  // namespace cuda
+#endif
 
 }  // namespace descent

@@ -13,103 +13,17 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <span>
 #include <string_view>
 
+#include "backends/op_kinds.h"
 #include "core/random.h"
 #include "core/storage.h"
 #include "core/tensor.h"
 
 namespace descent {
 
-// ---- elementwise ---------------------------------------------------------------
-enum class UnaryOp : uint8_t {
-  Neg,
-  Exp,
-  Log,
-  Log1p,
-  Sqrt,
-  Rsqrt,
-  Abs,
-  Sign,
-  Reciprocal,
-  Square,
-  Relu,
-  Sigmoid,
-  Tanh,
-  Gelu,      // exact: x·Φ(x)
-  GeluTanh,  // tanh approximation
-  Silu,
-  Softplus,    // log(1 + exp(beta·x)) / beta, linear above `threshold`
-  LeakyRelu,   // alpha = negative slope
-  Elu,         // alpha
-  PowScalar,   // x ** alpha
-  Clamp,       // into [alpha, beta]
-  IsFinite,    // out dtype Bool
-  LogicalNot,  // out dtype Bool
-};
-
-struct UnaryParams {
-  double alpha = 0;
-  double beta = 0;
-};
-
-enum class BinaryOp : uint8_t {
-  Add,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Minimum,
-  Maximum,
-  Eq,
-  Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,  // out dtype Bool
-  LogicalAnd,
-  LogicalOr,  // out dtype Bool
-  // Fused backward kernels: (a, b) = (grad, saved) → grad_in.
-  ReluBackward,     // b = x: grad where x > 0
-  SigmoidBackward,  // b = y: grad·y·(1-y)
-  TanhBackward,     // b = y: grad·(1-y²)
-};
-
-// Names for error messages.
-constexpr std::string_view op_name(UnaryOp op) {
-  constexpr std::string_view names[] = {
-      "neg",        "exp",        "log",  "log1p",   "sqrt",  "rsqrt",    "abs",        "sign",
-      "reciprocal", "square",     "relu", "sigmoid", "tanh",  "gelu",     "gelu_tanh",  "silu",
-      "softplus",   "leaky_relu", "elu",  "pow",     "clamp", "isfinite", "logical_not"};
-  static_assert(std::size(names) == size_t(UnaryOp::LogicalNot) + 1);
-  return names[int(op)];
-}
-constexpr std::string_view op_name(BinaryOp op) {
-  constexpr std::string_view names[] = {"add",
-                                        "sub",
-                                        "mul",
-                                        "div",
-                                        "pow",
-                                        "minimum",
-                                        "maximum",
-                                        "eq",
-                                        "ne",
-                                        "lt",
-                                        "le",
-                                        "gt",
-                                        "ge",
-                                        "logical_and",
-                                        "logical_or",
-                                        "relu_backward",
-                                        "sigmoid_backward",
-                                        "tanh_backward"};
-  static_assert(std::size(names) == size_t(BinaryOp::TanhBackward) + 1);
-  return names[int(op)];
-}
-
 // ---- reductions ------------------------------------------------------------------
-enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin, All, Any };
-
 // Reduces `x` over the dims whose bit is set in `dims` into `out`, which has x's
 // shape with those dims set to 1. ArgMax/ArgMin write i64 (index along the single
 // reduced dim, or into the flattened tensor when all dims reduce); All/Any write Bool;
@@ -377,6 +291,13 @@ class Backend {
   // ---- checks ----
   // True when no element is NaN or ±Inf. Synchronizes.
   virtual bool all_finite(const Tensor& x) = 0;
+  // The same over many tensors with a single wait for the device (the GradScaler's one
+  // host read per step). Default: one all_finite per tensor.
+  virtual bool all_finite_multi(std::span<const Tensor> xs) {
+    for (const Tensor& x : xs)
+      if (!all_finite(x)) return false;
+    return true;
+  }
 
   // ---- fused optimizer updates (see the arg structs above) ----
   virtual void sgd_update(const SgdUpdateArgs& args) = 0;
@@ -389,7 +310,51 @@ class Backend {
   virtual void adamax_update(const AdamaxUpdateArgs& args) = 0;
   virtual void lion_update(const LionUpdateArgs& args) = 0;
 
+  // Multi-tensor forms: one optimizer step over many parameters of this device, which a
+  // GPU runs in a few launches instead of one per parameter. Each element is an
+  // independent update with its own scalars. Default: the single-tensor slot in a loop.
+  virtual void sgd_update_multi(std::span<const SgdUpdateArgs> a) { each(a, &Backend::sgd_update); }
+  virtual void rmsprop_update_multi(std::span<const RmspropUpdateArgs> a) {
+    each(a, &Backend::rmsprop_update);
+  }
+  virtual void adam_update_multi(std::span<const AdamUpdateArgs> a) {
+    each(a, &Backend::adam_update);
+  }
+  virtual void nadam_update_multi(std::span<const NadamUpdateArgs> a) {
+    each(a, &Backend::nadam_update);
+  }
+  virtual void radam_update_multi(std::span<const RadamUpdateArgs> a) {
+    each(a, &Backend::radam_update);
+  }
+  virtual void adagrad_update_multi(std::span<const AdagradUpdateArgs> a) {
+    each(a, &Backend::adagrad_update);
+  }
+  virtual void adadelta_update_multi(std::span<const AdadeltaUpdateArgs> a) {
+    each(a, &Backend::adadelta_update);
+  }
+  virtual void adamax_update_multi(std::span<const AdamaxUpdateArgs> a) {
+    each(a, &Backend::adamax_update);
+  }
+  virtual void lion_update_multi(std::span<const LionUpdateArgs> a) {
+    each(a, &Backend::lion_update);
+  }
+
+  // The update overloads, so generic code (optim/update_batch.h) picks a slot by type.
+  void update_multi(std::span<const SgdUpdateArgs> a) { sgd_update_multi(a); }
+  void update_multi(std::span<const RmspropUpdateArgs> a) { rmsprop_update_multi(a); }
+  void update_multi(std::span<const AdamUpdateArgs> a) { adam_update_multi(a); }
+  void update_multi(std::span<const NadamUpdateArgs> a) { nadam_update_multi(a); }
+  void update_multi(std::span<const RadamUpdateArgs> a) { radam_update_multi(a); }
+  void update_multi(std::span<const AdagradUpdateArgs> a) { adagrad_update_multi(a); }
+  void update_multi(std::span<const AdadeltaUpdateArgs> a) { adadelta_update_multi(a); }
+  void update_multi(std::span<const AdamaxUpdateArgs> a) { adamax_update_multi(a); }
+  void update_multi(std::span<const LionUpdateArgs> a) { lion_update_multi(a); }
+
  private:
+  template <class Args>
+  void each(std::span<const Args> a, void (Backend::*one)(const Args&)) {
+    for (const Args& x : a) (this->*one)(x);
+  }
   [[noreturn]] void unsupported(std::string_view op) const {
     fail(op, fmt::format("not implemented on {}", device()));
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Strided N-operand loops for CPU kernels. Operand 0 is the output. The loop drops
-// size-1 dims, merges dims that are contiguous for every operand, and hands the
+// size-1 dims, merges dims that are contiguous for every operand (make_geometry, shared
+// with the CUDA backend), and hands the
 // kernel runs along the innermost dim with per-operand byte strides, so a kernel can
 // take a vectorizable fast path when every stride equals the element size (or 0 for a
 // broadcast scalar). Above kParallelThreshold elements the range is split among the
@@ -11,53 +12,12 @@
 #include <array>
 #include <cstdint>
 
+#include "backends/geometry.h"
 #include "core/tensor.h"
 
 namespace descent::cpu {
 
 inline constexpr int64_t kParallelThreshold = 32768;
-
-template <int N>
-struct LoopGeometry {
-  int ndim = 0;
-  int64_t shape[kMaxDims] = {};
-  int64_t strides[N][kMaxDims] = {};  // bytes
-};
-
-template <int N>
-LoopGeometry<N> make_geometry(const Shape& shape, const std::array<const Tensor*, N>& ops) {
-  LoopGeometry<N> g;
-  for (int d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    g.shape[g.ndim] = shape[d];
-    for (int k = 0; k < N; ++k) {
-      // Operands broadcast to `shape` may have fewer dims (aligned right) or size 1.
-      const Tensor& t = *ops[k];
-      const int td = d - (shape.size() - t.dim());
-      int64_t s = (td >= 0 && t.shape()[td] != 1) ? t.strides()[td] : 0;
-      g.strides[k][g.ndim] = s * int64_t(t.element_size());
-    }
-    ++g.ndim;
-  }
-  // Merge dim d into d+1 when contiguous for all operands.
-  int out = g.ndim == 0 ? 0 : 1;
-  for (int d = 1; d < g.ndim; ++d) {
-    bool merge = true;
-    for (int k = 0; k < N; ++k) {
-      if (g.strides[k][out - 1] != g.strides[k][d] * g.shape[d]) merge = false;
-    }
-    if (merge) {
-      g.shape[out - 1] *= g.shape[d];
-      for (int k = 0; k < N; ++k) g.strides[k][out - 1] = g.strides[k][d];
-    } else {
-      g.shape[out] = g.shape[d];
-      for (int k = 0; k < N; ++k) g.strides[k][out] = g.strides[k][d];
-      ++out;
-    }
-  }
-  g.ndim = out;
-  return g;
-}
 
 // inner(std::array<char*, N> ptrs, std::array<int64_t, N> byte_strides, int64_t n)
 template <int N, class Inner>

@@ -1,23 +1,126 @@
-// CUDA device discovery (plain C++ against the CUDA runtime API). The CUDA kernel
-// backend itself is not part of this build yet: asking for a CUDA tensor gives a clear
-// error instead of undefined behaviour.
-#include <cuda_runtime_api.h>
+// CUDA devices: discovery, one CudaBackend per device (its stream, cuBLAS/cuDNN
+// handles and error flag), and the user-facing functions of core/cuda.h.
+#include <cublas_v2.h>
+#include <cudnn.h>
 
-#include "backends/backend.h"
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/cuda_check.h"
 
 namespace descent {
 
 bool cuda_device_present() {
   int n = 0;
   // Any error (no driver, driver too old, no device) means "no GPU".
-  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+  const bool ok = cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+  if (!ok) cudaGetLastError();
+  return ok;
 }
 
-Backend& cuda_backend(int index) {
-  check(cuda_device_present(), fmt::format("cuda:{}", index),
-        "no usable CUDA device (cudaGetDeviceCount failed or found none)");
-  throw Error(
-      "the CUDA kernel backend is not available in this version of descent; use Device::CPU");
+Backend& cuda_backend(int index) { return cuda::backend(index); }
+
+namespace cuda {
+
+namespace {
+constexpr int kMaxDevices = 16;
+std::atomic<bool> g_tf32{false};
+}  // namespace
+
+CudaBackend& backend(int index) {
+  static std::array<std::unique_ptr<CudaBackend>, kMaxDevices> backends;
+  static std::mutex mu;
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    fail(fmt::format("cuda:{}", index),
+         fmt::format("no usable CUDA device ({}: {})", cudaGetErrorName(e), cudaGetErrorString(e)));
+  }
+  check(index >= 0 && index < n && index < kMaxDevices, fmt::format("cuda:{}", index),
+        "no such device: {} GPU(s) present", n);
+  std::lock_guard lock(mu);
+  // Leaked on purpose: tensors held in statics may free their memory after static
+  // destructors have run.
+  if (!backends[size_t(index)]) backends[size_t(index)].reset(new CudaBackend(index));
+  return *backends[size_t(index)];
 }
 
+CudaBackend::CudaBackend(int index) : index_(index), alloc_(index) {
+  activate();
+  CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&error_flag_), sizeof(int)));
+  CUDA_CHECK(cudaMemsetAsync(error_flag_, 0, sizeof(int), stream_));
+}
+
+CudaBackend::~CudaBackend() {
+  // Errors are ignored here: the driver may already be shutting down.
+  if (cublas_) cublasDestroy(cublas_);
+  if (cudnn_) cudnnDestroy(cudnn_);
+  if (error_flag_) cudaFree(error_flag_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+void CudaBackend::activate() const { CUDA_CHECK(cudaSetDevice(index_)); }
+
+cublasContext* CudaBackend::cublas() {
+  std::lock_guard lock(handle_mu_);
+  if (!cublas_) {
+    activate();
+    CUBLAS_CHECK(cublasCreate(&cublas_));
+    CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+  }
+  return cublas_;
+}
+
+cudnnContext* CudaBackend::cudnn() {
+  std::lock_guard lock(handle_mu_);
+  if (!cudnn_) {
+    activate();
+    CUDNN_CHECK(cudnnCreate(&cudnn_));
+    CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
+  }
+  return cudnn_;
+}
+
+void CudaBackend::synchronize() {
+  activate();
+  CUDA_CHECK(cudaStreamSynchronize(stream_));
+  raise_device_errors();
+}
+
+// The host has just waited for the stream, so reading the flag costs no extra stall.
+void CudaBackend::raise_device_errors() {
+  int code = 0;
+  CUDA_CHECK(cudaMemcpy(&code, error_flag_, sizeof(int), cudaMemcpyDeviceToHost));
+  if (code == int(DeviceError::None)) return;
+  CUDA_CHECK(cudaMemset(error_flag_, 0, sizeof(int)));
+  fail(fmt::format("cuda:{}", index_),
+       "an index_select, index_add, gather or scatter_add queued earlier met an index out "
+       "of range (it was clamped; the results of that op are wrong)");
+}
+
+// ---- core/cuda.h --------------------------------------------------------------------
+
+bool is_available() { return cuda_device_present(); }
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return n;
+}
+
+void synchronize(int device) { backend(device).synchronize(); }
+void empty_cache(int device) { backend(device).cuda_allocator().empty_cache(); }
+size_t cached_bytes(int device) { return backend(device).cuda_allocator().cached_bytes(); }
+bool allow_tf32() { return g_tf32.load(); }
+void set_allow_tf32(bool on) { g_tf32.store(on); }
+
+}  // namespace cuda
 }  // namespace descent

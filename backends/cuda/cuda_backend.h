@@ -1,0 +1,142 @@
+#pragma once
+// The CUDA backend: cuBLAS for matmul, cuDNN for batch norm and LSTM, our own kernels
+// for the rest, all queued on one stream per device so that nothing on the training
+// path waits for the GPU. Only copies to the host and all_finite synchronize. Each
+// family lives in its own file: copy.cu, elementwise.cu, reduce.cu, matmul.cpp,
+// softmax.cu, index.cu, random.cu, batchnorm.cpp, lstm.cpp, optim.cu.
+#include <cuda_runtime_api.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "backends/backend.h"
+#include "core/cuda.h"
+
+struct cublasContext;
+struct cudnnContext;
+
+namespace descent::cuda {
+
+// Caching allocator. cudaMalloc and cudaFree synchronize the device and cost tens of
+// µs, so freed blocks are kept and handed out again (best fit by size). Sizes round
+// up to 512 bytes below 1 MiB and to 2 MiB above, so blocks of similar tensors are
+// interchangeable. All work of a device runs on its one stream, so a block freed by
+// the host can be reused by the next kernel on that stream without an event. When
+// cudaMalloc fails, the cache is returned to the driver and the call retried once;
+// a second failure is a descent::Error that names the sizes and leaves the process
+// usable.
+class CudaAllocator final : public Allocator {
+ public:
+  explicit CudaAllocator(int device) : device_(device) {}
+  ~CudaAllocator() override;
+  void* allocate(size_t nbytes) override;
+  void deallocate(void* p, size_t nbytes) override;
+  MemoryStats stats() const override;
+  void reset_peak() override;
+  // Returns every cached (free) block to the driver.
+  void empty_cache();
+  size_t cached_bytes() const;
+
+  static size_t round_size(size_t nbytes);
+
+ private:
+  int device_;
+  mutable std::mutex mu_;
+  std::multimap<size_t, void*> free_;          // rounded size → block
+  std::unordered_map<void*, size_t> live_;     // block → rounded size
+  size_t allocated_ = 0, peak_ = 0, count_ = 0, cached_ = 0;
+  void release_cache_locked();
+};
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int index);
+  ~CudaBackend() override;
+
+  Device device() const override { return Device::cuda(index_); }
+  Allocator& allocator() override { return alloc_; }
+  void synchronize() override;
+
+  void copy(const Tensor& src, const Tensor& dst) override;
+  void fill(const Tensor& dst, double value) override;
+  void arange(const Tensor& out, double start, double step) override;
+
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) override;
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) override;
+
+  void reduce(const ReduceArgs& args) override;
+  void matmul(const MatmulArgs& args) override;
+  void softmax(const SoftmaxArgs& args) override;
+  void softmax_backward(const SoftmaxBackwardArgs& args) override;
+
+  void index_select(const IndexSelectArgs& args) override;
+  void index_add(const IndexAddArgs& args) override;
+  void gather(const GatherArgs& args) override;
+  void scatter_add(const ScatterAddArgs& args) override;
+
+  void uniform(const Tensor& out, double lo, double hi, Generator& gen) override;
+  void normal(const Tensor& out, double mean, double std, Generator& gen) override;
+
+  bool all_finite(const Tensor& x) override;
+  bool all_finite_multi(std::span<const Tensor> xs) override;
+
+  void batch_norm(const BatchNormArgs& args) override;
+  void batch_norm_backward(const BatchNormBackwardArgs& args) override;
+  void lstm(LstmArgs& args) override;
+  void lstm_backward(const LstmBackwardArgs& args) override;
+
+  void sgd_update(const SgdUpdateArgs& args) override;
+  void rmsprop_update(const RmspropUpdateArgs& args) override;
+  void adam_update(const AdamUpdateArgs& args) override;
+  void nadam_update(const NadamUpdateArgs& args) override;
+  void radam_update(const RadamUpdateArgs& args) override;
+  void adagrad_update(const AdagradUpdateArgs& args) override;
+  void adadelta_update(const AdadeltaUpdateArgs& args) override;
+  void adamax_update(const AdamaxUpdateArgs& args) override;
+  void lion_update(const LionUpdateArgs& args) override;
+  void sgd_update_multi(std::span<const SgdUpdateArgs> a) override;
+  void rmsprop_update_multi(std::span<const RmspropUpdateArgs> a) override;
+  void adam_update_multi(std::span<const AdamUpdateArgs> a) override;
+  void nadam_update_multi(std::span<const NadamUpdateArgs> a) override;
+  void radam_update_multi(std::span<const RadamUpdateArgs> a) override;
+  void adagrad_update_multi(std::span<const AdagradUpdateArgs> a) override;
+  void adadelta_update_multi(std::span<const AdadeltaUpdateArgs> a) override;
+  void adamax_update_multi(std::span<const AdamaxUpdateArgs> a) override;
+  void lion_update_multi(std::span<const LionUpdateArgs> a) override;
+
+  // ---- for the kernels ----
+  int index() const { return index_; }
+  cudaStream_t stream() const { return stream_; }
+  cublasContext* cublas();  // created on first use, bound to stream()
+  cudnnContext* cudnn();    // likewise
+  CudaAllocator& cuda_allocator() { return alloc_; }
+  // A device word kernels set to a nonzero code when they meet a bad index (which
+  // they then clamp, so memory stays safe). Reading it would stall the stream, so it
+  // is checked where the host waits anyway: synchronize() and all_finite() throw
+  // when it is set, naming the op that set it.
+  int* error_flag() const { return error_flag_; }
+  // Makes this backend's device current for the calling thread.
+  void activate() const;
+
+ private:
+  void raise_device_errors();
+
+  int index_;
+  CudaAllocator alloc_;
+  cudaStream_t stream_ = nullptr;
+  cublasContext* cublas_ = nullptr;
+  cudnnContext* cudnn_ = nullptr;
+  int* error_flag_ = nullptr;
+  std::mutex handle_mu_;
+};
+
+// The backend of device `index` (created on first use).
+CudaBackend& backend(int index);
+
+// Codes of the device error flag (see CudaBackend::error_flag).
+enum class DeviceError : int { None = 0, IndexOutOfRange = 1 };
+
+}  // namespace descent::cuda

@@ -1,0 +1,100 @@
+#pragma once
+// The closed sets of elementwise and reduction operations the backends implement
+// (backend.h's unary/binary/reduce slots), with their names for error messages. Kept
+// free of Tensor and fmt so that CUDA device code can include it.
+#include <cstdint>
+#include <iterator>
+#include <string_view>
+
+namespace descent {
+
+// ---- elementwise ---------------------------------------------------------------
+enum class UnaryOp : uint8_t {
+  Neg,
+  Exp,
+  Log,
+  Log1p,
+  Sqrt,
+  Rsqrt,
+  Abs,
+  Sign,
+  Reciprocal,
+  Square,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Gelu,      // exact: x·Φ(x)
+  GeluTanh,  // tanh approximation
+  Silu,
+  Softplus,    // log(1 + exp(beta·x)) / beta, linear above `threshold`
+  LeakyRelu,   // alpha = negative slope
+  Elu,         // alpha
+  PowScalar,   // x ** alpha
+  Clamp,       // into [alpha, beta]
+  IsFinite,    // out dtype Bool
+  LogicalNot,  // out dtype Bool
+};
+
+struct UnaryParams {
+  double alpha = 0;
+  double beta = 0;
+};
+
+enum class BinaryOp : uint8_t {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Minimum,
+  Maximum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,  // out dtype Bool
+  LogicalAnd,
+  LogicalOr,  // out dtype Bool
+  // Fused backward kernels: (a, b) = (grad, saved) → grad_in.
+  ReluBackward,     // b = x: grad where x > 0
+  SigmoidBackward,  // b = y: grad·y·(1-y)
+  TanhBackward,     // b = y: grad·(1-y²)
+};
+
+// Names for error messages.
+constexpr std::string_view op_name(UnaryOp op) {
+  constexpr std::string_view names[] = {
+      "neg",        "exp",        "log",  "log1p",   "sqrt",  "rsqrt",    "abs",        "sign",
+      "reciprocal", "square",     "relu", "sigmoid", "tanh",  "gelu",     "gelu_tanh",  "silu",
+      "softplus",   "leaky_relu", "elu",  "pow",     "clamp", "isfinite", "logical_not"};
+  static_assert(std::size(names) == size_t(UnaryOp::LogicalNot) + 1);
+  return names[int(op)];
+}
+constexpr std::string_view op_name(BinaryOp op) {
+  constexpr std::string_view names[] = {"add",
+                                        "sub",
+                                        "mul",
+                                        "div",
+                                        "pow",
+                                        "minimum",
+                                        "maximum",
+                                        "eq",
+                                        "ne",
+                                        "lt",
+                                        "le",
+                                        "gt",
+                                        "ge",
+                                        "logical_and",
+                                        "logical_or",
+                                        "relu_backward",
+                                        "sigmoid_backward",
+                                        "tanh_backward"};
+  static_assert(std::size(names) == size_t(BinaryOp::TanhBackward) + 1);
+  return names[int(op)];
+}
+
+// ---- reductions ------------------------------------------------------------------
+enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin, All, Any };
+
+}  // namespace descent
