@@ -3,6 +3,7 @@
 #include "backends/backend.h"
 #include "core/atomic_file.h"
 #include "core/autocast.h"
+#include "core/cuda.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"

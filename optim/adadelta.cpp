@@ -1,5 +1,7 @@
 #include "optim/adadelta.h"
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void Adadelta::validate(const AdadeltaOptions& o) {
@@ -15,15 +17,15 @@ void Adadelta::update(const Tensor& param, const Tensor& grad, AdadeltaState& s,
   init_slot(s.square_avg, param);
   init_slot(s.acc_delta, param);
   ++s.step;
-  backend_for(param).adadelta_update({.param = param,
-                                      .grad = grad,
-                                      .square_avg = s.square_avg,
-                                      .acc_delta = s.acc_delta,
-                                      .lr = o.lr,
-                                      .rho = o.rho,
-                                      .eps = o.eps,
-                                      .weight_decay = o.weight_decay,
-                                      .maximize = o.maximize});
+  detail::submit(AdadeltaUpdateArgs{.param = param,
+                                    .grad = grad,
+                                    .square_avg = s.square_avg,
+                                    .acc_delta = s.acc_delta,
+                                    .lr = o.lr,
+                                    .rho = o.rho,
+                                    .eps = o.eps,
+                                    .weight_decay = o.weight_decay,
+                                    .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

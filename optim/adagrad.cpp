@@ -1,5 +1,7 @@
 #include "optim/adagrad.h"
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void Adagrad::validate(const AdagradOptions& o) {
@@ -15,13 +17,13 @@ void Adagrad::update(const Tensor& param, const Tensor& grad, AdagradState& s,
                      const AdagradOptions& o) {
   init_slot(s.sum, param, o.initial_accumulator_value);
   ++s.step;
-  backend_for(param).adagrad_update({.param = param,
-                                     .grad = grad,
-                                     .sum = s.sum,
-                                     .clr = o.lr / (1 + double(s.step - 1) * o.lr_decay),
-                                     .eps = o.eps,
-                                     .weight_decay = o.weight_decay,
-                                     .maximize = o.maximize});
+  detail::submit(AdagradUpdateArgs{.param = param,
+                                   .grad = grad,
+                                   .sum = s.sum,
+                                   .clr = o.lr / (1 + double(s.step - 1) * o.lr_decay),
+                                   .eps = o.eps,
+                                   .weight_decay = o.weight_decay,
+                                   .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void Adamax::validate(const AdamaxOptions& o) {
@@ -19,16 +21,16 @@ void Adamax::update(const Tensor& param, const Tensor& grad, AdamaxState& s,
   init_slot(s.exp_inf, param);
   ++s.step;
   const double bias_correction = 1 - std::pow(o.betas.beta1, double(s.step));
-  backend_for(param).adamax_update({.param = param,
-                                    .grad = grad,
-                                    .exp_avg = s.exp_avg,
-                                    .exp_inf = s.exp_inf,
-                                    .beta1 = o.betas.beta1,
-                                    .beta2 = o.betas.beta2,
-                                    .eps = o.eps,
-                                    .weight_decay = o.weight_decay,
-                                    .clr = o.lr / bias_correction,
-                                    .maximize = o.maximize});
+  detail::submit(AdamaxUpdateArgs{.param = param,
+                                  .grad = grad,
+                                  .exp_avg = s.exp_avg,
+                                  .exp_inf = s.exp_inf,
+                                  .beta1 = o.betas.beta1,
+                                  .beta2 = o.betas.beta2,
+                                  .eps = o.eps,
+                                  .weight_decay = o.weight_decay,
+                                  .clr = o.lr / bias_correction,
+                                  .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

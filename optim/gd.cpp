@@ -1,5 +1,7 @@
 #include "optim/gd.h"
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void GD::validate(const GDOptions& o) {
@@ -10,12 +12,12 @@ void GD::validate(const GDOptions& o) {
 
 void GD::update(const Tensor& param, const Tensor& grad, GDState& s, const GDOptions& o) {
   ++s.step;
-  backend_for(param).sgd_update({.param = param,
-                                 .grad = grad,
-                                 .momentum_buffer = {},
-                                 .lr = o.lr,
-                                 .weight_decay = o.weight_decay,
-                                 .maximize = o.maximize});
+  detail::submit(SgdUpdateArgs{.param = param,
+                               .grad = grad,
+                               .momentum_buffer = {},
+                               .lr = o.lr,
+                               .weight_decay = o.weight_decay,
+                               .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

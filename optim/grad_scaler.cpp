@@ -32,14 +32,23 @@ void GradScaler::unscale_(optim::Optimizer& opt) {
   check(!st.stepped, "GradScaler.unscale_", "unscale_() is being called after step()");
   NoGradGuard no_grad;
   const double inv = 1.0 / scale_;
-  bool finite = true;
+  // Every gradient is unscaled even after an inf: a skipped step leaves them all in
+  // true units for whoever inspects them. The check is one wait per device for all of
+  // them (all_finite_multi), not one per parameter.
+  std::vector<Tensor> grads;
   for (const Tensor& p : opt.parameters()) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
     mul_(g, inv);
-    // Every gradient is unscaled even after an inf: a skipped step leaves them all in
-    // true units for whoever inspects them.
-    if (finite) finite = backend_for(g).all_finite(g);
+    grads.push_back(g);
+  }
+  bool finite = true;
+  while (finite && !grads.empty()) {
+    const Device dev = grads.front().device();
+    std::vector<Tensor> here, rest;
+    for (Tensor& g : grads) (g.device() == dev ? here : rest).push_back(std::move(g));
+    finite = backend_for(dev).all_finite_multi(here);
+    grads = std::move(rest);
   }
   st.unscaled = true;
   st.found_inf = !finite;

@@ -1,5 +1,7 @@
 #include "optim/lion.h"
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void Lion::validate(const LionOptions& o) {
@@ -13,14 +15,14 @@ void Lion::validate(const LionOptions& o) {
 void Lion::update(const Tensor& param, const Tensor& grad, LionState& s, const LionOptions& o) {
   init_slot(s.exp_avg, param);
   ++s.step;
-  backend_for(param).lion_update({.param = param,
-                                  .grad = grad,
-                                  .exp_avg = s.exp_avg,
-                                  .lr = o.lr,
-                                  .beta1 = o.betas.beta1,
-                                  .beta2 = o.betas.beta2,
-                                  .weight_decay = o.weight_decay,
-                                  .maximize = o.maximize});
+  detail::submit(LionUpdateArgs{.param = param,
+                                .grad = grad,
+                                .exp_avg = s.exp_avg,
+                                .lr = o.lr,
+                                .beta1 = o.betas.beta1,
+                                .beta2 = o.betas.beta2,
+                                .weight_decay = o.weight_decay,
+                                .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "ops/factory.h"
 #include "optim/optimizer.h"
+#include "optim/update_batch.h"
 
 namespace descent::optim {
 
@@ -159,7 +160,10 @@ class GroupedOptimizer : public Optimizer {
     return state_[i];
   }
 
+  // Every parameter's update is collected and run per device at the end (one
+  // multi-tensor launch per kind on a GPU; update_batch.h).
   void step() override {
+    UpdateBatch batch;
     size_t index = 0;
     for (const auto& g : groups_) {
       for (const Tensor& p : g.params) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void RAdam::validate(const RAdamOptions& o) {
@@ -28,20 +30,20 @@ void RAdam::update(const Tensor& param, const Tensor& grad, RAdamState& s, const
       rectified
           ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
           : 0.0;
-  backend_for(param).radam_update({.param = param,
-                                   .grad = grad,
-                                   .exp_avg = s.exp_avg,
-                                   .exp_avg_sq = s.exp_avg_sq,
-                                   .lr = o.lr,
-                                   .beta1 = o.betas.beta1,
-                                   .beta2 = beta2,
-                                   .eps = o.eps,
-                                   .weight_decay = o.weight_decay,
-                                   .bias_correction1 = bias_correction1,
-                                   .bias_correction2_sqrt = std::sqrt(bias_correction2),
-                                   .rect = rect,
-                                   .rectified = rectified,
-                                   .maximize = o.maximize});
+  detail::submit(RadamUpdateArgs{.param = param,
+                                 .grad = grad,
+                                 .exp_avg = s.exp_avg,
+                                 .exp_avg_sq = s.exp_avg_sq,
+                                 .lr = o.lr,
+                                 .beta1 = o.betas.beta1,
+                                 .beta2 = beta2,
+                                 .eps = o.eps,
+                                 .weight_decay = o.weight_decay,
+                                 .bias_correction1 = bias_correction1,
+                                 .bias_correction2_sqrt = std::sqrt(bias_correction2),
+                                 .rect = rect,
+                                 .rectified = rectified,
+                                 .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

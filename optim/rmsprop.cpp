@@ -1,5 +1,7 @@
 #include "optim/rmsprop.h"
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void RMSprop::validate(const RMSpropOptions& o) {
@@ -17,18 +19,18 @@ void RMSprop::update(const Tensor& param, const Tensor& grad, RMSpropState& s,
   if (o.centered) init_slot(s.grad_avg, param);
   if (o.momentum > 0) init_slot(s.momentum_buffer, param);
   ++s.step;
-  backend_for(param).rmsprop_update({.param = param,
-                                     .grad = grad,
-                                     .square_avg = s.square_avg,
-                                     .grad_avg = s.grad_avg,
-                                     .momentum_buffer = s.momentum_buffer,
-                                     .lr = o.lr,
-                                     .alpha = o.alpha,
-                                     .eps = o.eps,
-                                     .weight_decay = o.weight_decay,
-                                     .momentum = o.momentum,
-                                     .centered = o.centered,
-                                     .maximize = o.maximize});
+  detail::submit(RmspropUpdateArgs{.param = param,
+                                   .grad = grad,
+                                   .square_avg = s.square_avg,
+                                   .grad_avg = s.grad_avg,
+                                   .momentum_buffer = s.momentum_buffer,
+                                   .lr = o.lr,
+                                   .alpha = o.alpha,
+                                   .eps = o.eps,
+                                   .weight_decay = o.weight_decay,
+                                   .momentum = o.momentum,
+                                   .centered = o.centered,
+                                   .maximize = o.maximize});
 }
 
 }  // namespace descent::optim

@@ -1,5 +1,7 @@
 #include "optim/sgd.h"
 
+#include "optim/update_batch.h"
+
 namespace descent::optim {
 
 void SGD::validate(const SGDOptions& o) {
@@ -19,16 +21,16 @@ void SGD::update(const Tensor& param, const Tensor& grad, SGDState& s, const SGD
   const bool init = o.momentum != 0 && !s.momentum_buffer.defined();
   if (init) s.momentum_buffer = empty_like(param);
   ++s.step;
-  backend_for(param).sgd_update({.param = param,
-                                 .grad = grad,
-                                 .momentum_buffer = s.momentum_buffer,
-                                 .lr = o.lr,
-                                 .momentum = o.momentum,
-                                 .dampening = o.dampening,
-                                 .weight_decay = o.weight_decay,
-                                 .nesterov = o.nesterov,
-                                 .maximize = o.maximize,
-                                 .init_buffer = init});
+  detail::submit(SgdUpdateArgs{.param = param,
+                               .grad = grad,
+                               .momentum_buffer = s.momentum_buffer,
+                               .lr = o.lr,
+                               .momentum = o.momentum,
+                               .dampening = o.dampening,
+                               .weight_decay = o.weight_decay,
+                               .nesterov = o.nesterov,
+                               .maximize = o.maximize,
+                               .init_buffer = init});
 }
 
 }  // namespace descent::optim

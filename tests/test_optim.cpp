@@ -10,6 +10,7 @@
 
 #include "backends/cpu/loops.h"
 #include "optim/optim.h"
+#include "optim/update_batch.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;
@@ -401,4 +402,31 @@ TEST(OptimKernels, ContractViolationsThrow) {
                                       .momentum_buffer = {},
                                       .centered = true}),
                    "rmsprop_update: a state or grad tensor is undefined");
+}
+
+// ---- multi-tensor batching (optim/update_batch.h) ----------------------------------
+
+TEST(UpdateBatch, DefersUpdatesToTheEndOfTheBatch) {
+  Tensor p = ones({3}), g = from_vector<float>({1, 2, 3});
+  const auto sgd = [&] { optim::detail::submit(SgdUpdateArgs{.param = p, .grad = g, .lr = 0.5}); };
+  {
+    optim::UpdateBatch batch;
+    sgd();
+    sgd();
+    EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{1, 1, 1}));  // nothing ran yet
+  }
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0, -1, -2}));  // both ran at the end
+  sgd();                                                             // outside a batch: at once
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{-0.5, -2, -3.5}));
+}
+
+TEST(UpdateBatch, AnExceptionDropsTheCollectedUpdates) {
+  Tensor p = ones({2}), g = ones({2});
+  try {
+    optim::UpdateBatch batch;
+    optim::detail::submit(SgdUpdateArgs{.param = p, .grad = g, .lr = 1.0});
+    throw Error("a failing step");
+  } catch (const Error&) {
+  }
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{1, 1}));
 }
