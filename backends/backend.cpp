@@ -44,6 +44,7 @@ int device_count() { return 0; }
 void synchronize(int) { no_cuda("cuda::synchronize"); }
 void empty_cache(int) {}
 size_t cached_bytes(int) { return 0; }
+void* current_stream(int) { no_cuda("cuda::current_stream"); }
 bool allow_tf32() { return false; }
 void set_allow_tf32(bool) {}
 }  // namespace cuda

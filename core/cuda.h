@@ -18,6 +18,10 @@ void synchronize(int device = 0);
 void empty_cache(int device = 0);
 // Bytes the caching allocator keeps free for reuse on `device`.
 size_t cached_bytes(int device = 0);
+// The cudaStream_t every kernel of `device` is queued on (as a void*, so this header
+// needs no CUDA headers): a custom op's own kernels go on it to stay in order with
+// descent's. Throws without CUDA.
+void* current_stream(int device = 0);
 // f32 matmuls on tensor cores as TF32 (10-bit mantissa). Off by default.
 bool allow_tf32();
 void set_allow_tf32(bool on);

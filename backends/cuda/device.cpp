@@ -119,6 +119,7 @@ int device_count() {
 void synchronize(int device) { backend(device).synchronize(); }
 void empty_cache(int device) { backend(device).cuda_allocator().empty_cache(); }
 size_t cached_bytes(int device) { return backend(device).cuda_allocator().cached_bytes(); }
+void* current_stream(int device) { return backend(device).stream(); }
 bool allow_tf32() { return g_tf32.load(); }
 void set_allow_tf32(bool on) { g_tf32.store(on); }
 

@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -122,8 +123,11 @@ Fixtures read_fixtures(const std::string& path) {
   return parse_fixtures(ss.str(), path);
 }
 
+// $DESCENT_TEST_DATA_DIR overrides the build's path, for test binaries run from a copy
+// of the tree elsewhere (scripts/gpu-run on a GPU machine).
 std::string test_data_path(std::string_view relative) {
-  return fmt::format("{}/{}", DESCENT_TEST_DATA_DIR, relative);
+  const char* env = std::getenv("DESCENT_TEST_DATA_DIR");
+  return fmt::format("{}/{}", env && *env ? env : DESCENT_TEST_DATA_DIR, relative);
 }
 
 }  // namespace descent::testing

@@ -22,7 +22,8 @@ Fixtures parse_fixtures(std::string_view text, std::string_view source = "<text>
 // Reads and parses a fixture file; throws descent::Error when it cannot be read.
 Fixtures read_fixtures(const std::string& path);
 
-// The absolute path of `relative` under tests/data (DESCENT_TEST_DATA_DIR).
+// The absolute path of `relative` under tests/data (DESCENT_TEST_DATA_DIR, from the
+// environment when set there, else the build's).
 std::string test_data_path(std::string_view relative);
 
 }  // namespace descent::testing
