@@ -2,6 +2,7 @@
 
 #include "core/grad_mode.h"
 #include "ops/batchnorm.h"
+#include "ops/elementwise.h"
 #include "ops/factory.h"
 
 namespace descent::nn {
@@ -56,9 +57,17 @@ Tensor BatchNormBase::forward(const Tensor& input) {
   const bool track = options_.track_running_stats;
   double factor = options_.momentum.value_or(0.0);
   if (is_training() && track) {
-    const int64_t n = num_batches_tracked_.item<int64_t>() + 1;
-    num_batches_tracked_.fill_(double(n));
-    if (!options_.momentum) factor = 1.0 / double(n);
+    if (options_.momentum) {
+      // In place on the buffer's device: no read back, so no GPU stall per step.
+      NoGradGuard no_grad;
+      add_(num_batches_tracked_,
+           ones({}, {.dtype = DType::I64, .device = num_batches_tracked_.device()}));
+    } else {
+      // The cumulative average needs the count on the host.
+      const int64_t n = num_batches_tracked_.item<int64_t>() + 1;
+      num_batches_tracked_.fill_(double(n));
+      factor = 1.0 / double(n);
+    }
   }
   // Eval without running statistics normalises with the batch's own.
   const bool use_batch_stats = is_training() || !track;

@@ -53,6 +53,7 @@ struct ClassTargets {
   Tensor index;  // i64, target's shape; ignored entries set to class 0 so gathers stay in range
   Tensor keep;   // Bool, false where ignored; undefined when nothing is ignored
   int64_t kept = 0;
+  Tensor kept_count;  // on a GPU: the number of kept targets, as a 0-dim device tensor
 };
 
 // Validates every class index on the host before any kernel reads memory with it.
@@ -103,8 +104,19 @@ ClassTargets read_targets_typed(const Tensor& host, const Tensor& target, int64_
   return out;
 }
 
+// On a GPU the targets stay there, because reading them back would stall the stream every
+// step. A class out of [0, classes) then reaches the gather: its kernel clamps the
+// index and reports it at the next synchronize (CudaBackend::error_flag).
 ClassTargets read_targets(const Tensor& target, int64_t classes, int64_t ignore_index,
                           std::string_view op) {
+  if (!target.device().is_cpu()) {
+    ClassTargets out;
+    const Tensor t = target.to(DType::I64);
+    out.keep = t != double(ignore_index);
+    out.index = where(out.keep, t, 0.0).contiguous();
+    out.kept_count = out.keep.sum();
+    return out;
+  }
   const Tensor host = target.to(Device::CPU).contiguous();
   if (target.dtype() == DType::I32) {
     return read_targets_typed<int32_t>(host, target, classes, ignore_index, op);
@@ -179,6 +191,9 @@ Tensor reduce_nll(const Tensor& per_sample, const NllTerms& terms, Reduction r) 
     case Reduction::Sum: return per_sample.sum();
     case Reduction::Mean:
       if (terms.total_weight.defined()) return per_sample.sum() / terms.total_weight;
+      if (terms.targets.kept_count.defined()) {
+        return per_sample.sum() / terms.targets.kept_count.to(per_sample.dtype());
+      }
       return per_sample.sum() / double(terms.targets.kept);
   }
   return per_sample;

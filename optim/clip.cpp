@@ -1,11 +1,13 @@
 #include "optim/clip.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "ops/elementwise.h"
+#include "ops/index.h"
 #include "ops/reduce.h"
 
 namespace descent::optim {
@@ -15,14 +17,18 @@ void check_norm_type(double p, std::string_view who) {
   check(p > 0, who, "norm_type must be positive or infinity, got {}", p);
 }
 
-// sum |g|^p in f64 (max |g| for p = inf): the part of the norm that adds up over tensors.
-double power_sum(const Tensor& grad, double p) {
-  if (grad.numel() == 0) return 0.0;
+// sum |g|^p in f64 (max |g| for p = inf), the part of the norm that adds up over
+// tensors, as a 0-dim tensor on g's device (no host read yet). g is not empty.
+Tensor power_sum_tensor(const Tensor& grad, double p) {
   const Tensor g = grad.detach().to(DType::F64);
-  if (std::isinf(p)) return max(abs(g)).item<double>();
-  if (p == 1.0) return sum(abs(g)).item<double>();
-  if (p == 2.0) return sum(square(g)).item<double>();
-  return sum(pow(abs(g), p)).item<double>();
+  if (std::isinf(p)) return max(abs(g));
+  if (p == 1.0) return sum(abs(g));
+  if (p == 2.0) return sum(square(g));
+  return sum(pow(abs(g), p));
+}
+
+double power_sum(const Tensor& grad, double p) {
+  return grad.numel() == 0 ? 0.0 : power_sum_tensor(grad, p).item<double>();
 }
 
 double finish(double power_sum, double p) {
@@ -77,10 +83,21 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   NoGradGuard no_grad;
   NormAccumulator total{norm_type};
   std::vector<Tensor> grads;
+  // The per-tensor sums stay on their device and are combined there: one host read
+  // per device, not one per parameter (each read waits for a GPU).
+  std::vector<std::pair<Device, std::vector<Tensor>>> partial;
   for (const Tensor& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
     grads.push_back(p.grad());
-    total.add(power_sum(grads.back(), norm_type));
+    if (grads.back().numel() == 0) continue;
+    const Device dev = grads.back().device();
+    auto it = std::find_if(partial.begin(), partial.end(), [&](auto& e) { return e.first == dev; });
+    if (it == partial.end()) it = partial.insert(partial.end(), {dev, {}});
+    it->second.push_back(power_sum_tensor(grads.back(), norm_type));
+  }
+  for (const auto& [dev, sums] : partial) {
+    const Tensor all = stack(sums, 0);
+    total.add((std::isinf(norm_type) ? max(all) : sum(all)).item<double>());
   }
   const double norm = total.total();
   check(!error_if_nonfinite || std::isfinite(norm), kWho,

@@ -1,16 +1,195 @@
-// PLACEHOLDER: not yet implemented; replaced by the real elementwise family.
+// The CUDA backend's elementwise slots (unary, binary, where): argument checks with
+// the CPU backend's messages, the dtype rules of backends/cpu/elementwise.cpp, and the
+// strided loop geometry; the kernels are in elementwise_kernels.cu.
+#include <cmath>
+#include <limits>
+
 #include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/elementwise_kernels.h"
+#include "backends/geometry.h"
 
 namespace descent::cuda {
 
-void CudaBackend::unary(UnaryOp, const Tensor&, const Tensor&, UnaryParams) {
-  fail("unary", "not implemented on cuda yet");
+namespace {
+
+KDType kdtype(DType t) { return KDType(uint8_t(t)); }  // codes checked in copy.cpp
+
+// True when `t`'s shape broadcasts to `shape` (aligned right, size 1 or equal).
+bool broadcasts_to(const Tensor& t, const Shape& shape) {
+  if (t.dim() > shape.size()) return false;
+  for (int d = 0; d < t.dim(); ++d) {
+    const int64_t s = t.shape()[d], o = shape[d + shape.size() - t.dim()];
+    if (s != 1 && s != o) return false;
+  }
+  return true;
 }
-void CudaBackend::binary(BinaryOp, const Tensor&, const Tensor&, const Tensor&) {
-  fail("binary", "not implemented on cuda yet");
+
+void check_on(const Tensor& t, Device dev, std::string_view op, std::string_view what) {
+  check(t.device() == dev, op, "{} is on {}, expected {}", what, t.device(), dev);
 }
-void CudaBackend::where(const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
-  fail("where", "not implemented on cuda yet");
+
+bool is_bool_result(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::LogicalOr: return true;
+    default: return false;
+  }
+}
+
+// The ops the CPU backend defines on integer and bool tensors (cpu/elementwise.cpp).
+bool integral_unary_op(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg:
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+    case UnaryOp::Relu:
+    case UnaryOp::Clamp:
+    case UnaryOp::IsFinite:
+    case UnaryOp::LogicalNot: return true;
+    default: return false;
+  }
+}
+bool bool_unary_op(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::LogicalNot:
+    case UnaryOp::IsFinite:
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+    case UnaryOp::Relu: return true;
+    default: return false;
+  }
+}
+bool bool_binary_op(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add:
+    case BinaryOp::Maximum:
+    case BinaryOp::LogicalOr:
+    case BinaryOp::Mul:
+    case BinaryOp::Minimum:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::Eq:
+    case BinaryOp::Ne: return true;
+    default: return false;
+  }
+}
+
+// The clamp bounds of an integer dtype, as the CPU computes them: ±inf (clamp_min /
+// clamp_max) and out-of-range bounds saturate, fractional ones round inwards.
+template <class C>
+void integer_bounds(UnaryParams p, UnaryScalars& s) {
+  using L = std::numeric_limits<C>;
+  s.lo = p.alpha <= double(L::lowest()) ? L::lowest() : C(std::ceil(p.alpha));
+  s.hi = p.beta >= double(L::max()) ? L::max() : C(std::floor(p.beta));
+}
+
+}  // namespace
+
+void CudaBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
+  activate();
+  const bool to_bool = op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
+  const DType dt = x.dtype();
+  check_on(x, device(), "unary", "input");
+  check_on(out, device(), "unary", "output");
+  check(broadcasts_to(x, out.shape()), "unary",
+        "{}: input shape {} does not broadcast to the output shape {}", op_name(op), x.shape(),
+        out.shape());
+  check(out.dtype() == (to_bool ? DType::Bool : dt), "unary", "{}: output dtype {}, expected {}",
+        op_name(op), out.dtype(), to_bool ? DType::Bool : dt);
+  UnaryScalars s{.alpha = p.alpha, .beta = p.beta};
+  if (dt == DType::Bool) {
+    if (!bool_unary_op(op)) {
+      fail("unary", fmt::format("{} is not defined for bool tensors", op_name(op)));
+    }
+  } else if (is_integral(dt)) {
+    if (!integral_unary_op(op)) {
+      fail("unary", fmt::format("{} is not defined for dtype {}", op_name(op), dt));
+    }
+    if (op == UnaryOp::Clamp) {
+      if (dt == DType::I32) {
+        integer_bounds<int32_t>(p, s);
+      } else {
+        integer_bounds<int64_t>(p, s);
+      }
+    }
+  }
+  if (out.numel() == 0) return;
+  const LoopGeometry<2> g = make_geometry<2>(out.shape(), {&out, &x});
+  CUDA_CHECK(launch_unary(Launch{stream(), error_flag()}, op, kdtype(dt), to_bool, s, g,
+                          out.numel(), out.raw_data(), x.raw_data()));
+}
+
+void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  activate();
+  const DType dt = a.dtype();
+  const bool to_bool = is_bool_result(op);
+  check_on(a, device(), "binary", "first operand");
+  check_on(b, device(), "binary", "second operand");
+  check_on(out, device(), "binary", "output");
+  check(b.dtype() == dt, "binary", "{}: operands of dtypes {} and {}, expected one dtype",
+        op_name(op), dt, b.dtype());
+  check(out.dtype() == (to_bool ? DType::Bool : dt), "binary", "{}: output dtype {}, expected {}",
+        op_name(op), out.dtype(), to_bool ? DType::Bool : dt);
+  check(broadcasts_to(a, out.shape()) && broadcasts_to(b, out.shape()), "binary",
+        "{}: operand shapes {} and {} do not broadcast to the output shape {}", op_name(op),
+        a.shape(), b.shape(), out.shape());
+  if (dt == DType::Bool && !bool_binary_op(op)) {
+    fail("binary", fmt::format("{} is not defined for bool tensors", op_name(op)));
+  }
+  if (out.numel() == 0) return;
+  const LoopGeometry<3> g = make_geometry<3>(out.shape(), {&out, &a, &b});
+  const Launch l{stream(), error_flag()};
+  // Integer division by zero and negative integer powers are errors at the call, as on
+  // the CPU: the kernel raises a flag and the host waits to read it. Only these two
+  // integer ops wait (the ops/ layer divides integers as floats, so training never
+  // gets here).
+  const bool checked = is_integral(dt) && (op == BinaryOp::Div || op == BinaryOp::Pow);
+  if (!checked) {
+    CUDA_CHECK(launch_binary(l, op, kdtype(dt), to_bool, g, out.numel(), out.raw_data(),
+                             a.raw_data(), b.raw_data(), nullptr));
+    return;
+  }
+  Tensor flag = Tensor::empty({1}, {.dtype = DType::I32, .device = device()});
+  int* dflag = static_cast<int*>(flag.raw_data());
+  CUDA_CHECK(cudaMemsetAsync(dflag, 0, sizeof(int), stream()));
+  CUDA_CHECK(launch_binary(l, op, kdtype(dt), to_bool, g, out.numel(), out.raw_data(), a.raw_data(),
+                           b.raw_data(), dflag));
+  int raised = 0;
+  CUDA_CHECK(cudaMemcpyAsync(&raised, dflag, sizeof(int), cudaMemcpyDeviceToHost, stream()));
+  CUDA_CHECK(cudaStreamSynchronize(stream()));
+  if (op == BinaryOp::Div) {
+    check(raised == 0, "div", "integer division by zero");
+  } else {
+    check(raised == 0, "pow", "integers to negative integer powers are not allowed");
+  }
+}
+
+void CudaBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  activate();
+  check_on(cond, device(), "where", "condition");
+  check_on(a, device(), "where", "first value");
+  check_on(b, device(), "where", "second value");
+  check_on(out, device(), "where", "output");
+  check(cond.dtype() == DType::Bool, "where", "condition must be bool, got {}", cond.dtype());
+  check(a.dtype() == out.dtype() && b.dtype() == out.dtype(), "where",
+        "values of dtypes {} and {} and output of dtype {}, expected one dtype", a.dtype(),
+        b.dtype(), out.dtype());
+  check(broadcasts_to(cond, out.shape()) && broadcasts_to(a, out.shape()) &&
+            broadcasts_to(b, out.shape()),
+        "where", "shapes {}, {} and {} do not broadcast to the output shape {}", cond.shape(),
+        a.shape(), b.shape(), out.shape());
+  if (out.numel() == 0) return;
+  const LoopGeometry<4> g = make_geometry<4>(out.shape(), {&out, &cond, &a, &b});
+  CUDA_CHECK(launch_where(Launch{stream(), error_flag()}, int(out.element_size()), g, out.numel(),
+                          out.raw_data(), cond.raw_data(), a.raw_data(), b.raw_data()));
 }
 
 }  // namespace descent::cuda

@@ -1,0 +1,494 @@
+// Elementwise kernels: unary and binary ops (one kernel per dtype and layout; the op is
+// a runtime switch, uniform across the grid, so it costs no divergence) and where (one
+// kernel per element size: it only moves bits). Formulas and operation order are those
+// of backends/cpu/elementwise.cpp so that results agree with the CPU's; 16-bit floats
+// compute in f32 and round to nearest even once, at the store. Products that feed an
+// addition go through __fmul_rn/__dmul_rn: nvcc would otherwise contract them into an
+// FMA, which rounds differently from the CPU build (no -mfma).
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "backends/cuda/device_types.cuh"
+#include "backends/cuda/elementwise_kernels.h"
+
+namespace descent::cuda {
+namespace {
+
+// ---- math on the compute types (float or double) -------------------------------------
+#define DESCENT_MATH1(name, fname)                                        \
+  __device__ __forceinline__ float m_##name(float v) { return fname(v); } \
+  __device__ __forceinline__ double m_##name(double v) { return name(v); }
+DESCENT_MATH1(exp, expf)
+DESCENT_MATH1(log, logf)
+DESCENT_MATH1(log1p, log1pf)
+DESCENT_MATH1(sqrt, sqrtf)
+DESCENT_MATH1(tanh, tanhf)
+DESCENT_MATH1(erf, erff)
+DESCENT_MATH1(expm1, expm1f)
+DESCENT_MATH1(fabs, fabsf)
+#undef DESCENT_MATH1
+__device__ __forceinline__ float m_pow(float x, float y) { return powf(x, y); }
+__device__ __forceinline__ double m_pow(double x, double y) { return pow(x, y); }
+__device__ __forceinline__ float mul_rn(float x, float y) { return __fmul_rn(x, y); }
+__device__ __forceinline__ double mul_rn(double x, double y) { return __dmul_rn(x, y); }
+// False for NaN and ±inf.
+template <class C>
+__device__ __forceinline__ bool m_isfinite(C v) {
+  return m_fabs(v) < std::numeric_limits<C>::infinity();
+}
+
+// ---- unary ------------------------------------------------------------------------
+template <class C>
+__device__ __forceinline__ C unary_float(UnaryOp op, C v, C alpha, C beta) {
+  switch (op) {
+    case UnaryOp::Neg: return -v;
+    case UnaryOp::Exp: return m_exp(v);
+    case UnaryOp::Log: return m_log(v);
+    case UnaryOp::Log1p: return m_log1p(v);
+    case UnaryOp::Sqrt: return m_sqrt(v);
+    case UnaryOp::Rsqrt: return C(1) / m_sqrt(v);
+    case UnaryOp::Abs: return m_fabs(v);
+    case UnaryOp::Sign: return C((v > C(0)) - (v < C(0)));
+    case UnaryOp::Reciprocal: return C(1) / v;
+    case UnaryOp::Square: return v * v;
+    case UnaryOp::Relu: return v > C(0) ? v : C(0);
+    case UnaryOp::Sigmoid: return C(1) / (C(1) + m_exp(-v));
+    case UnaryOp::Tanh: return m_tanh(v);
+    case UnaryOp::Gelu: return C(0.5) * v * (C(1) + m_erf(v * C(0.7071067811865476)));
+    case UnaryOp::GeluTanh: {
+      const C k = C(0.7978845608028654);  // sqrt(2/pi)
+      return C(0.5) * v * (C(1) + m_tanh(k * (v + mul_rn(C(0.044715) * v * v, v))));
+    }
+    case UnaryOp::Silu: return v / (C(1) + m_exp(-v));
+    // alpha = beta (PyTorch's name), beta = threshold
+    case UnaryOp::Softplus: return alpha * v > beta ? v : m_log1p(m_exp(alpha * v)) / alpha;
+    case UnaryOp::LeakyRelu: return v > C(0) ? v : alpha * v;
+    case UnaryOp::Elu: return v > C(0) ? v : alpha * m_expm1(v);
+    case UnaryOp::PowScalar: return alpha == C(2) ? v * v : m_pow(v, alpha);
+    case UnaryOp::Clamp: {
+      if (v != v) return v;               // NaN stays NaN
+      const C m = v < alpha ? alpha : v;  // std::max(v, alpha)
+      return beta < m ? beta : m;         // std::min(m, beta)
+    }
+    case UnaryOp::IsFinite: return m_isfinite(v) ? C(1) : C(0);
+    case UnaryOp::LogicalNot: return v == C(0) ? C(1) : C(0);
+  }
+  return v;
+}
+
+// Integers wrap like the CPU build: the arithmetic runs in the unsigned type.
+template <class C>
+__device__ __forceinline__ C unary_int(UnaryOp op, C v, C lo, C hi) {
+  using U = std::make_unsigned_t<C>;
+  switch (op) {
+    case UnaryOp::Neg: return C(U(0) - U(v));
+    case UnaryOp::Abs: return v < 0 ? C(U(0) - U(v)) : v;
+    case UnaryOp::Sign: return C((v > 0) - (v < 0));
+    case UnaryOp::Square: return C(U(v) * U(v));
+    case UnaryOp::Relu: return v > 0 ? v : C(0);
+    case UnaryOp::Clamp: {
+      const C m = v < lo ? lo : v;
+      return hi < m ? hi : m;
+    }
+    case UnaryOp::IsFinite: return C(1);
+    case UnaryOp::LogicalNot: return v == 0 ? C(1) : C(0);
+    default: return C(0);  // the host rejects the other ops
+  }
+}
+
+__device__ __forceinline__ bool unary_bool(UnaryOp op, bool v) {
+  switch (op) {
+    case UnaryOp::LogicalNot: return !v;
+    case UnaryOp::IsFinite: return true;
+    default: return v;  // abs, sign, square, relu: the identity on {0, 1}
+  }
+}
+
+// The op's scalars in the compute type: alpha/beta (floating) or lo/hi (integers).
+template <class T>
+struct Consts {
+  compute_t<T> a, b;
+};
+template <class T>
+Consts<T> make_consts(const UnaryScalars& s) {
+  using C = compute_t<T>;
+  if constexpr (std::is_same_v<C, bool>) {
+    return {false, false};
+  } else if constexpr (std::is_floating_point_v<C>) {
+    return {C(s.alpha), C(s.beta)};
+  } else {
+    return {C(s.lo), C(s.hi)};
+  }
+}
+
+template <class T>
+__device__ __forceinline__ compute_t<T> unary_apply(UnaryOp op, compute_t<T> v, Consts<T> k) {
+  using C = compute_t<T>;
+  if constexpr (std::is_same_v<C, bool>) {
+    return unary_bool(op, v);
+  } else if constexpr (std::is_floating_point_v<C>) {
+    return unary_float(op, v, k.a, k.b);
+  } else {
+    return unary_int(op, v, k.a, k.b);
+  }
+}
+
+// ---- binary -----------------------------------------------------------------------
+template <class C>
+__device__ __forceinline__ C binary_float(BinaryOp op, C x, C y) {
+  switch (op) {
+    case BinaryOp::Add: return x + y;
+    case BinaryOp::Sub: return x - y;
+    case BinaryOp::Mul: return x * y;
+    case BinaryOp::Div: return x / y;
+    case BinaryOp::Pow: return m_pow(x, y);
+    case BinaryOp::Minimum:
+      if (x != x || y != y) return x + y;  // NaN propagates
+      return y < x ? y : x;
+    case BinaryOp::Maximum:
+      if (x != x || y != y) return x + y;
+      return x < y ? y : x;
+    case BinaryOp::Eq: return C(x == y);
+    case BinaryOp::Ne: return C(x != y);
+    case BinaryOp::Lt: return C(x < y);
+    case BinaryOp::Le: return C(x <= y);
+    case BinaryOp::Gt: return C(x > y);
+    case BinaryOp::Ge: return C(x >= y);
+    case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
+    case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
+    case BinaryOp::ReluBackward: return y > C(0) ? x : C(0);
+    case BinaryOp::SigmoidBackward: return x * y * (C(1) - y);
+    case BinaryOp::TanhBackward: return x * (C(1) - mul_rn(y, y));
+  }
+  return x;
+}
+
+template <class C>
+__device__ __forceinline__ C binary_int(BinaryOp op, C x, C y, int* flag) {
+  using U = std::make_unsigned_t<C>;
+  switch (op) {
+    case BinaryOp::Add: return C(U(x) + U(y));
+    case BinaryOp::Sub: return C(U(x) - U(y));
+    case BinaryOp::Mul: return C(U(x) * U(y));
+    case BinaryOp::Div:
+      // Truncating; a zero divisor is reported (the host throws); lowest / -1 wraps.
+      if (y == 0) {
+        if (flag) *flag = 1;
+        return C(0);
+      }
+      if (y == C(-1)) return C(U(0) - U(x));
+      return C(x / y);
+    case BinaryOp::Pow: {
+      // Exact powers by squaring, wrapping; negative exponents are reported.
+      if (y < 0) {
+        if (flag) *flag = 1;
+        return C(0);
+      }
+      U r = 1, base = U(x);
+      for (C e = y; e > 0; e >>= 1) {
+        if (e & 1) r *= base;
+        base *= base;
+      }
+      return C(r);
+    }
+    case BinaryOp::Minimum: return y < x ? y : x;
+    case BinaryOp::Maximum: return x < y ? y : x;
+    case BinaryOp::Eq: return C(x == y);
+    case BinaryOp::Ne: return C(x != y);
+    case BinaryOp::Lt: return C(x < y);
+    case BinaryOp::Le: return C(x <= y);
+    case BinaryOp::Gt: return C(x > y);
+    case BinaryOp::Ge: return C(x >= y);
+    case BinaryOp::LogicalAnd: return C(x != 0 && y != 0);
+    case BinaryOp::LogicalOr: return C(x != 0 || y != 0);
+    case BinaryOp::ReluBackward: return y > 0 ? x : C(0);
+    case BinaryOp::SigmoidBackward: return C(U(x) * U(y) * (U(1) - U(y)));
+    case BinaryOp::TanhBackward: return C(U(x) * (U(1) - U(y) * U(y)));
+  }
+  return x;
+}
+
+__device__ __forceinline__ bool binary_bool(BinaryOp op, bool x, bool y) {
+  switch (op) {
+    case BinaryOp::Add:
+    case BinaryOp::Maximum:
+    case BinaryOp::LogicalOr: return x || y;
+    case BinaryOp::Mul:
+    case BinaryOp::Minimum:
+    case BinaryOp::LogicalAnd: return x && y;
+    case BinaryOp::Eq: return x == y;
+    case BinaryOp::Ne: return x != y;
+    default: return false;  // the host rejects the other ops
+  }
+}
+
+template <class T>
+__device__ __forceinline__ compute_t<T> binary_apply(BinaryOp op, compute_t<T> x, compute_t<T> y,
+                                                     int* flag) {
+  using C = compute_t<T>;
+  if constexpr (std::is_same_v<C, bool>) {
+    return binary_bool(op, x, y);
+  } else if constexpr (std::is_floating_point_v<C>) {
+    return binary_float(op, x, y);
+  } else {
+    return binary_int(op, x, y, flag);
+  }
+}
+
+// ---- layout helpers ---------------------------------------------------------------
+// 16-byte packs for the vectorized contiguous path (f32, f16, bf16).
+template <class T>
+inline constexpr bool kVectorized =
+    std::is_same_v<T, float> || std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
+template <class T>
+struct alignas(16) Pack {
+  static constexpr int size = 16 / int(sizeof(T));
+  T v[size];
+};
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// Stores a result as Bool (comparisons, isfinite, logical ops) or converted to T.
+template <class T>
+__device__ __forceinline__ void store(void* p, bool bool_out, compute_t<T> r) {
+  if (bool_out) {
+    *static_cast<bool*>(p) = r != compute_t<T>(0);
+  } else {
+    *static_cast<T*>(p) = convert<T>(r);
+  }
+}
+
+// The byte offsets of linear element i (< n) for every operand, in one pass over the
+// dims. Below 2^31 elements every index and size fits 32 bits, and 32-bit division is
+// several times cheaper than 64-bit division on the GPU.
+template <int N>
+__device__ __forceinline__ void offsets(const LoopGeometry<N>& g, int64_t i, int64_t n,
+                                        int64_t (&off)[N]) {
+  const bool narrow = n <= INT32_MAX;
+#pragma unroll
+  for (int k = 0; k < N; ++k) off[k] = 0;
+#pragma unroll
+  for (int d = kMaxLoopDims - 1; d >= 0; --d) {
+    if (d < g.ndim) {
+      int64_t q, r;
+      if (narrow) {
+        const uint32_t u = uint32_t(i), s = uint32_t(g.shape[d]), uq = u / s;
+        q = uq;
+        r = u - uq * s;
+      } else {
+        q = i / g.shape[d];
+        r = i - q * g.shape[d];
+      }
+#pragma unroll
+      for (int k = 0; k < N; ++k) off[k] += r * g.strides[k][d];
+      i = q;
+    }
+  }
+}
+
+// True when the loop is one contiguous run: the output dense (esize[0] bytes apart),
+// each input dense or broadcast (stride 0). step[k] is then 1 or 0 elements.
+template <int N>
+bool contiguous_run(const LoopGeometry<N>& g, const int (&esize)[N], int64_t (&step)[N]) {
+  for (int k = 0; k < N; ++k) step[k] = 0;
+  if (g.ndim == 0) return true;
+  if (g.ndim != 1 || g.strides[0][0] != esize[0]) return false;
+  step[0] = 1;
+  for (int k = 1; k < N; ++k) {
+    if (g.strides[k][0] == esize[k]) {
+      step[k] = 1;
+    } else if (g.strides[k][0] != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- kernels ----------------------------------------------------------------------
+template <class T>
+__global__ void unary_contig(UnaryOp op, Consts<T> k, bool bool_out, bool vec, int64_t n, void* out,
+                             const T* x, int64_t sx) {
+  if constexpr (kVectorized<T>) {
+    if (vec) {  // out and x dense, 16-byte aligned, out of type T
+      constexpr int V = Pack<T>::size;
+      const int64_t nv = n / V;
+      const Pack<T>* xv = reinterpret_cast<const Pack<T>*>(x);
+      Pack<T>* ov = static_cast<Pack<T>*>(out);
+      DESCENT_GRID_STRIDE(j, nv) {
+        const Pack<T> in = xv[j];
+        Pack<T> r;
+#pragma unroll
+        for (int e = 0; e < V; ++e) r.v[e] = convert<T>(unary_apply<T>(op, load(&in.v[e]), k));
+        ov[j] = r;
+      }
+      // The last n % V elements: one thread each.
+      const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x + nv * V;
+      if (t < n) static_cast<T*>(out)[t] = convert<T>(unary_apply<T>(op, load(x + t), k));
+      return;
+    }
+  }
+  const int64_t osize = bool_out ? 1 : int64_t(sizeof(T));
+  DESCENT_GRID_STRIDE(i, n) {
+    store<T>(static_cast<char*>(out) + i * osize, bool_out,
+             unary_apply<T>(op, load(x + i * sx), k));
+  }
+}
+
+template <class T>
+__global__ void unary_strided(UnaryOp op, Consts<T> k, bool bool_out, LoopGeometry<2> g, int64_t n,
+                              char* out, const char* x) {
+  DESCENT_GRID_STRIDE(i, n) {
+    int64_t off[2];
+    offsets(g, i, n, off);
+    const compute_t<T> v = load(reinterpret_cast<const T*>(x + off[1]));
+    store<T>(out + off[0], bool_out, unary_apply<T>(op, v, k));
+  }
+}
+
+template <class T>
+__global__ void binary_contig(BinaryOp op, bool bool_out, bool vec, int64_t n, void* out,
+                              const T* a, int64_t sa, const T* b, int64_t sb, int* flag) {
+  using C = compute_t<T>;
+  if constexpr (kVectorized<T>) {
+    if (vec) {  // out dense of type T; a and b dense and 16-byte aligned, or broadcast
+      constexpr int V = Pack<T>::size;
+      const int64_t nv = n / V;
+      const C a0 = load(a), b0 = load(b);  // the values of broadcast operands
+      const Pack<T>* av = reinterpret_cast<const Pack<T>*>(a);
+      const Pack<T>* bv = reinterpret_cast<const Pack<T>*>(b);
+      Pack<T>* ov = static_cast<Pack<T>*>(out);
+      DESCENT_GRID_STRIDE(j, nv) {
+        Pack<T> pa, pb, r;
+        if (sa) pa = av[j];
+        if (sb) pb = bv[j];
+#pragma unroll
+        for (int e = 0; e < V; ++e) {
+          const C x = sa ? load(&pa.v[e]) : a0;
+          const C y = sb ? load(&pb.v[e]) : b0;
+          r.v[e] = convert<T>(binary_apply<T>(op, x, y, flag));
+        }
+        ov[j] = r;
+      }
+      const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x + nv * V;
+      if (t < n) {
+        static_cast<T*>(out)[t] =
+            convert<T>(binary_apply<T>(op, load(a + t * sa), load(b + t * sb), flag));
+      }
+      return;
+    }
+  }
+  const int64_t osize = bool_out ? 1 : int64_t(sizeof(T));
+  DESCENT_GRID_STRIDE(i, n) {
+    const C r = binary_apply<T>(op, load(a + i * sa), load(b + i * sb), flag);
+    store<T>(static_cast<char*>(out) + i * osize, bool_out, r);
+  }
+}
+
+template <class T>
+__global__ void binary_strided(BinaryOp op, bool bool_out, LoopGeometry<3> g, int64_t n, char* out,
+                               const char* a, const char* b, int* flag) {
+  DESCENT_GRID_STRIDE(i, n) {
+    int64_t off[3];
+    offsets(g, i, n, off);
+    const compute_t<T> x = load(reinterpret_cast<const T*>(a + off[1]));
+    const compute_t<T> y = load(reinterpret_cast<const T*>(b + off[2]));
+    store<T>(out + off[0], bool_out, binary_apply<T>(op, x, y, flag));
+  }
+}
+
+// where moves elements as unsigned words of their size; cond bytes are 0 or 1.
+template <class E>
+__global__ void where_contig(int64_t n, E* out, const uint8_t* c, int64_t sc, const E* a,
+                             int64_t sa, const E* b, int64_t sb) {
+  DESCENT_GRID_STRIDE(i, n) out[i] = c[i * sc] ? a[i * sa] : b[i * sb];
+}
+
+template <class E>
+__global__ void where_strided(LoopGeometry<4> g, int64_t n, char* out, const char* c, const char* a,
+                              const char* b) {
+  DESCENT_GRID_STRIDE(i, n) {
+    int64_t off[4];
+    offsets(g, i, n, off);
+    *reinterpret_cast<E*>(out + off[0]) = *reinterpret_cast<const uint8_t*>(c + off[1])
+                                              ? *reinterpret_cast<const E*>(a + off[2])
+                                              : *reinterpret_cast<const E*>(b + off[3]);
+  }
+}
+
+template <class E>
+cudaError_t where_typed(Launch l, const LoopGeometry<4>& g, int64_t n, void* out, const void* cond,
+                        const void* a, const void* b) {
+  const int esize[4] = {int(sizeof(E)), 1, int(sizeof(E)), int(sizeof(E))};
+  int64_t step[4];
+  if (contiguous_run(g, esize, step)) {
+    where_contig<E><<<blocks_for(n), kThreads, 0, l.stream>>>(
+        n, static_cast<E*>(out), static_cast<const uint8_t*>(cond), step[1],
+        static_cast<const E*>(a), step[2], static_cast<const E*>(b), step[3]);
+  } else {
+    where_strided<E><<<blocks_for(n), kThreads, 0, l.stream>>>(
+        g, n, static_cast<char*>(out), static_cast<const char*>(cond), static_cast<const char*>(a),
+        static_cast<const char*>(b));
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+// ---- launchers --------------------------------------------------------------------
+cudaError_t launch_unary(Launch l, UnaryOp op, KDType dt, bool bool_out, UnaryScalars s,
+                         const LoopGeometry<2>& g, int64_t n, void* out, const void* x) {
+  if (n == 0) return cudaSuccess;
+  return visit(dt, [&]<class T>() -> cudaError_t {
+    const Consts<T> k = make_consts<T>(s);
+    const int esize[2] = {bool_out ? 1 : int(sizeof(T)), int(sizeof(T))};
+    int64_t step[2];
+    if (contiguous_run(g, esize, step)) {
+      const bool vec =
+          kVectorized<T> && !bool_out && step[1] == 1 && aligned16(out) && aligned16(x);
+      const int64_t work = vec ? n / Pack<T>::size : n;
+      unary_contig<T><<<blocks_for(work), kThreads, 0, l.stream>>>(
+          op, k, bool_out, vec, n, out, static_cast<const T*>(x), step[1]);
+    } else {
+      unary_strided<T><<<blocks_for(n), kThreads, 0, l.stream>>>(
+          op, k, bool_out, g, n, static_cast<char*>(out), static_cast<const char*>(x));
+    }
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t launch_binary(Launch l, BinaryOp op, KDType dt, bool bool_out, const LoopGeometry<3>& g,
+                          int64_t n, void* out, const void* a, const void* b, int* flag) {
+  if (n == 0) return cudaSuccess;
+  return visit(dt, [&]<class T>() -> cudaError_t {
+    const int esize[3] = {bool_out ? 1 : int(sizeof(T)), int(sizeof(T)), int(sizeof(T))};
+    int64_t step[3];
+    if (contiguous_run(g, esize, step)) {
+      const bool vec = kVectorized<T> && !bool_out && aligned16(out) &&
+                       (step[1] == 0 || aligned16(a)) && (step[2] == 0 || aligned16(b));
+      const int64_t work = vec ? n / Pack<T>::size : n;
+      binary_contig<T><<<blocks_for(work), kThreads, 0, l.stream>>>(
+          op, bool_out, vec, n, out, static_cast<const T*>(a), step[1], static_cast<const T*>(b),
+          step[2], flag);
+    } else {
+      binary_strided<T><<<blocks_for(n), kThreads, 0, l.stream>>>(
+          op, bool_out, g, n, static_cast<char*>(out), static_cast<const char*>(a),
+          static_cast<const char*>(b), flag);
+    }
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t launch_where(Launch l, int elem_size, const LoopGeometry<4>& g, int64_t n, void* out,
+                         const void* cond, const void* a, const void* b) {
+  if (n == 0) return cudaSuccess;
+  switch (elem_size) {
+    case 1: return where_typed<uint8_t>(l, g, n, out, cond, a, b);
+    case 2: return where_typed<uint16_t>(l, g, n, out, cond, a, b);
+    case 4: return where_typed<uint32_t>(l, g, n, out, cond, a, b);
+    case 8: return where_typed<uint64_t>(l, g, n, out, cond, a, b);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace descent::cuda

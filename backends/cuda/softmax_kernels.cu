@@ -1,0 +1,186 @@
+// Softmax and log-softmax kernels, forward and backward, along the middle dim of a
+// contiguous (outer, d, inner) tensor. A "line" is the d values of one (outer, inner)
+// position; a group of `lanes` threads (1, 32 or a 256-thread block) owns a line:
+//   inner == 1 (rows): a warp or a block per row, so neighbouring lanes read
+//     neighbouring values; one thread per row when rows are very short;
+//   inner > 1 (columns): one thread per line, neighbouring threads reading
+//     neighbouring columns, unless there are too few lines to fill the GPU.
+// The formulas and their order are backends/cpu/softmax.cpp's: each line subtracts its
+// max before exp, softmax multiplies by 1/Σ, log_softmax computes (x − m) − log Σ.
+// Values compute in f32 (f32, f16, bf16) or f64. Group sums use a fixed butterfly, so
+// results are the same every run.
+#include <cuda_runtime.h>
+
+#include <limits>
+
+#include "backends/cuda/device_types.cuh"
+#include "backends/cuda/softmax_kernels.h"
+
+namespace descent::cuda {
+
+namespace {
+
+template <class C>
+__device__ __forceinline__ C exp_c(C v) {
+  if constexpr (std::is_same_v<C, float>) {
+    return expf(v);
+  } else {
+    return exp(v);
+  }
+}
+
+template <class C>
+__device__ __forceinline__ C log_c(C v) {
+  if constexpr (std::is_same_v<C, float>) {
+    return logf(v);
+  } else {
+    return log(v);
+  }
+}
+
+// std::max(m, v) as the CPU has it: a NaN v leaves m alone.
+template <class C>
+__device__ __forceinline__ C max_c(C m, C v) {
+  return m < v ? v : m;
+}
+
+// v combined over the group with max (Max) or + (otherwise), the result in every lane.
+// A butterfly gives every lane the same bits (each step adds the same two values in
+// either order). `sh` holds kThreads / 32 values; the whole block calls this when
+// lanes == kThreads.
+template <bool Max, class C>
+__device__ __forceinline__ C group_all(C v, int lanes, C* sh) {
+  if (lanes == 1) return v;
+  for (int off = 16; off > 0; off >>= 1) {
+    const C o = __shfl_xor_sync(0xffffffffu, v, off);
+    v = Max ? max_c(v, o) : v + o;
+  }
+  if (lanes == 32) return v;
+  if (threadIdx.x % 32 == 0) sh[threadIdx.x / 32] = v;
+  __syncthreads();
+  v = sh[0];
+  for (int w = 1; w < kThreads / 32; ++w) v = Max ? max_c(v, sh[w]) : v + sh[w];
+  __syncthreads();  // sh is reused by the next reduction
+  return v;
+}
+
+// Loops over the lines of one group. The bound is the same for every thread of a
+// group, so all of them reach its shuffles and barriers.
+#define DESCENT_FOR_EACH_LINE(line, lines, lanes)                                         \
+  for (int64_t line = int64_t(blockIdx.x) * (kThreads / (lanes)) + threadIdx.x / (lanes); \
+       line < (lines); line += int64_t(gridDim.x) * (kThreads / (lanes)))
+
+template <class T>
+__global__ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, bool log,
+                               int lanes) {
+  using C = compute_t<T>;
+  __shared__ C sh[kThreads / 32];
+  const int lane = int(threadIdx.x) % lanes;
+  DESCENT_FOR_EACH_LINE(line, outer * inner, lanes) {
+    const int64_t o = line / inner, j = line - o * inner;
+    const T* xl = x + o * d * inner + j;
+    T* yl = y + o * d * inner + j;
+    C m = -std::numeric_limits<C>::infinity();
+    for (int64_t k = lane; k < d; k += lanes) m = max_c(m, load(xl + k * inner));
+    m = group_all<true>(m, lanes, sh);
+    C s = 0;
+    for (int64_t k = lane; k < d; k += lanes) s += exp_c(load(xl + k * inner) - m);
+    s = group_all<false>(s, lanes, sh);
+    if (log) {
+      const C ls = log_c(s);
+      for (int64_t k = lane; k < d; k += lanes) {
+        yl[k * inner] = convert<T>((load(xl + k * inner) - m) - ls);
+      }
+    } else {
+      const C inv = C(1) / s;
+      for (int64_t k = lane; k < d; k += lanes) {
+        yl[k * inner] = convert<T>(exp_c(load(xl + k * inner) - m) * inv);
+      }
+    }
+  }
+}
+
+template <class T>
+__global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t outer, int64_t d,
+                                        int64_t inner, bool log, int lanes) {
+  using C = compute_t<T>;
+  __shared__ C sh[kThreads / 32];
+  const int lane = int(threadIdx.x) % lanes;
+  DESCENT_FOR_EACH_LINE(line, outer * inner, lanes) {
+    const int64_t o = line / inner, j = line - o * inner;
+    const int64_t base = o * d * inner + j;
+    const T *yl = y + base, *gl = g + base;
+    T* gxl = gx + base;
+    C s = 0;
+    if (log) {
+      for (int64_t k = lane; k < d; k += lanes) s += load(gl + k * inner);
+    } else {
+      for (int64_t k = lane; k < d; k += lanes) s += load(gl + k * inner) * load(yl + k * inner);
+    }
+    s = group_all<false>(s, lanes, sh);
+    if (log) {
+      for (int64_t k = lane; k < d; k += lanes) {
+        const int64_t i = k * inner;
+        gxl[i] = convert<T>(load(gl + i) - exp_c(load(yl + i)) * s);
+      }
+    } else {
+      for (int64_t k = lane; k < d; k += lanes) {
+        const int64_t i = k * inner;
+        gxl[i] = convert<T>(load(yl + i) * (load(gl + i) - s));
+      }
+    }
+  }
+}
+
+#undef DESCENT_FOR_EACH_LINE
+
+// Threads per line (see the header comment).
+int lanes_for(int64_t outer, int64_t d, int64_t inner) {
+  if (inner == 1) return d <= 16 ? 1 : d < 2048 ? 32 : kThreads;
+  if (outer * inner >= 8192) return 1;
+  return d < 2048 ? 32 : kThreads;
+}
+
+unsigned blocks_for_lines(int64_t lines, int lanes) {
+  const int64_t per_block = kThreads / lanes;
+  const int64_t b = (lines + per_block - 1) / per_block;
+  return unsigned(b < 1 ? 1 : b > 65535 * 8 ? 65535 * 8 : b);
+}
+
+template <class F>
+cudaError_t visit_floating(KDType dt, F&& f) {
+  switch (dt) {
+    case KDType::F32: return f.template operator()<float>();
+    case KDType::F64: return f.template operator()<double>();
+    case KDType::F16: return f.template operator()<__half>();
+    case KDType::BF16: return f.template operator()<__nv_bfloat16>();
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace
+
+cudaError_t launch_softmax(KDType dt, const void* x, void* y, int64_t outer, int64_t d,
+                           int64_t inner, bool log, Launch l) {
+  if (outer * d * inner == 0) return cudaSuccess;
+  const int lanes = lanes_for(outer, d, inner);
+  return visit_floating(dt, [&]<class T>() {
+    softmax_kernel<T><<<blocks_for_lines(outer * inner, lanes), kThreads, 0, l.stream>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), outer, d, inner, log, lanes);
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t launch_softmax_backward(KDType dt, const void* y, const void* g, void* gx,
+                                    int64_t outer, int64_t d, int64_t inner, bool log, Launch l) {
+  if (outer * d * inner == 0) return cudaSuccess;
+  const int lanes = lanes_for(outer, d, inner);
+  return visit_floating(dt, [&]<class T>() {
+    softmax_backward_kernel<T><<<blocks_for_lines(outer * inner, lanes), kThreads, 0, l.stream>>>(
+        static_cast<const T*>(y), static_cast<const T*>(g), static_cast<T*>(gx), outer, d, inner,
+        log, lanes);
+    return cudaGetLastError();
+  });
+}
+
+}  // namespace descent::cuda
