@@ -7,7 +7,8 @@
 // amp::Autocast) computes in mixed precision: x, h and the output in the 16-bit dtype,
 // the cell state, the weights (f32 master copies) and the gradients in f32 — the
 // backend contract in backend.h. oneDNN 2.6 has bf16 RNNs on the CPU but no f16 ones,
-// so f16 falls back to f32 there.
+// so f16 falls back to f32 there. On CUDA, cuDNN runs f16 (tensor ops) and bf16 (where
+// cuDNN and the GPU support it; otherwise f32 inside the backend).
 #include "ops/lstm.h"
 
 #include "backends/backend.h"

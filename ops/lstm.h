@@ -9,7 +9,8 @@
 // Mixed precision: a bf16 input, or any f32/16-bit input under amp::Autocast(BF16),
 // runs oneDNN's bf16 LSTM (AVX512-BF16 GEMMs). `output` and `h_n` are then bf16;
 // `c_n` and every gradient are f32, and f32 weights stay f32 masters. f16 has no CPU
-// RNN in oneDNN 2.6, so on the CPU it computes in f32 and returns f32.
+// RNN in oneDNN 2.6, so on the CPU it computes in f32 and returns f32; on CUDA f16 and
+// bf16 run through cuDNN.
 #include <utility>
 #include <vector>
 
