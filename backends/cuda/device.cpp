@@ -5,7 +5,6 @@
 
 #include <array>
 #include <atomic>
-#include <memory>
 #include <mutex>
 
 #include "backends/cuda/cuda_backend.h"
@@ -31,8 +30,13 @@ std::atomic<bool> g_tf32{false};
 }  // namespace
 
 CudaBackend& backend(int index) {
-  static std::array<std::unique_ptr<CudaBackend>, kMaxDevices> backends;
+  // Every op asks for its backend: the common case is one atomic load, no driver call.
+  static std::array<std::atomic<CudaBackend*>, kMaxDevices> backends{};
+  if (index >= 0 && index < kMaxDevices) {
+    if (CudaBackend* b = backends[size_t(index)].load(std::memory_order_acquire)) return *b;
+  }
   static std::mutex mu;
+  std::lock_guard lock(mu);
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
@@ -42,11 +46,11 @@ CudaBackend& backend(int index) {
   }
   check(index >= 0 && index < n && index < kMaxDevices, fmt::format("cuda:{}", index),
         "no such device: {} GPU(s) present", n);
-  std::lock_guard lock(mu);
-  // Leaked on purpose: tensors held in statics may free their memory after static
+  auto& slot = backends[size_t(index)];
+  // Never deleted: tensors held in statics may free their memory after static
   // destructors have run.
-  if (!backends[size_t(index)]) backends[size_t(index)].reset(new CudaBackend(index));
-  return *backends[size_t(index)];
+  if (!slot.load()) slot.store(new CudaBackend(index), std::memory_order_release);
+  return *slot.load();
 }
 
 CudaBackend::CudaBackend(int index) : index_(index), alloc_(index) {
