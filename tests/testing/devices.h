@@ -9,7 +9,7 @@
 //
 // DESCENT_TEST_DEVICE=cpu makes the CPU stand in for the GPU: DeviceTest bodies then
 // run CPU against CPU, which checks the test code itself (shapes, APIs, gradient
-// plumbing) on a machine without a GPU. CudaOnlyTest still skips.
+// plumbing) on a machine without a GPU. CudaOnlyTest then skips.
 #include <descent/descent.h>
 #include <gtest/gtest.h>
 
@@ -56,9 +56,10 @@ class CudaOnlyTest : public ::testing::Test {
     if (!cuda::is_available()) {
       GTEST_SKIP() << "no CUDA device: cuda::is_available() is false";
     }
+    if (cpu_stands_in()) GTEST_SKIP() << "DESCENT_TEST_DEVICE=cpu: a CUDA-only test";
   }
   void TearDown() override {
-    if (cuda::is_available()) cuda::synchronize();
+    if (!cpu_stands_in() && cuda::is_available()) cuda::synchronize();
   }
 };
 
