@@ -1,0 +1,206 @@
+#pragma once
+// Helpers for the CPU-vs-GPU tests (tests/test_devices*.cpp): the CPU is the reference,
+// test_device() the subject.
+//
+// Skipping lives here and only here. Tests derive from DeviceTest (runs on the subject
+// device) or CudaOnlyTest (needs a real GPU: allocator, streams, device errors); their
+// SetUp() reports the test as SKIPPED with the reason when no CUDA device is usable, so
+// every test body is written once and runs for real wherever a GPU is present.
+//
+// DESCENT_TEST_DEVICE=cpu makes the CPU stand in for the GPU: DeviceTest bodies then
+// run CPU against CPU, which checks the test code itself (shapes, APIs, gradient
+// plumbing) on a machine without a GPU. CudaOnlyTest then skips.
+#include <descent/descent.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/cuda.h"
+#include "testing/gradcheck.h"
+
+namespace descent::testing {
+
+// True when DESCENT_TEST_DEVICE=cpu asks for the CPU to stand in for the GPU.
+inline bool cpu_stands_in() {
+  const char* v = std::getenv("DESCENT_TEST_DEVICE");
+  return v != nullptr && std::string_view(v) == "cpu";
+}
+
+// The device under test: CUDA, or the CPU when it stands in.
+inline Device test_device() { return cpu_stands_in() ? Device::CPU : Device::CUDA; }
+
+// Tests that compare the subject device with the CPU reference.
+class DeviceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cpu_stands_in() && !cuda::is_available()) {
+      GTEST_SKIP() << "no CUDA device: cuda::is_available() is false (set "
+                      "DESCENT_TEST_DEVICE=cpu to run the test bodies CPU against CPU)";
+    }
+  }
+  // Kernels run asynchronously; waiting here makes a device-side error fail the test
+  // that queued it rather than a later one.
+  void TearDown() override {
+    if (!cpu_stands_in() && cuda::is_available()) cuda::synchronize();
+  }
+  static Device dev() { return test_device(); }
+};
+
+// Tests of CUDA-only behaviour; they need a real GPU.
+class CudaOnlyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cuda::is_available()) {
+      GTEST_SKIP() << "no CUDA device: cuda::is_available() is false";
+    }
+    if (cpu_stands_in()) GTEST_SKIP() << "DESCENT_TEST_DEVICE=cpu: a CUDA-only test";
+  }
+  void TearDown() override {
+    if (!cpu_stands_in() && cuda::is_available()) cuda::synchronize();
+  }
+};
+
+// ---- tolerances ---------------------------------------------------------------------
+
+struct Tolerance {
+  double atol = 0;
+  double rtol = 0;
+};
+// Forward results: f64 1e-10, f32 1e-5, 16-bit 1e-2 (one ulp of bf16 is 2^-8 relative);
+// integers and bools exactly.
+inline Tolerance tolerance(DType dt) {
+  switch (dt) {
+    case DType::F64: return {1e-10, 1e-10};
+    case DType::F32: return {1e-5, 1e-5};
+    case DType::F16:
+    case DType::BF16: return {1e-2, 1e-2};
+    case DType::I32:
+    case DType::I64:
+    case DType::Bool: return {0, 0};
+  }
+  return {};
+}
+// Gradients chain several rounded ops; in 16 bits each may cost an ulp.
+inline Tolerance grad_tolerance(DType dt) {
+  return is_16bit(dt) ? Tolerance{2e-2, 2e-2} : tolerance(dt);
+}
+inline constexpr Tolerance kExact{0, 0};
+
+// ---- moving and comparing ---------------------------------------------------------------
+
+// A copy on the subject device: a leaf that requires grad when `t` does.
+inline Tensor on_device(const Tensor& t) {
+  if (!t.defined()) return t;
+  // A clone when the CPU stands in, so that in-place updates never reach `t`.
+  Tensor d = t.device() == test_device() ? t.detach().clone() : t.detach().to(test_device());
+  if (t.requires_grad()) d.requires_grad_();
+  return d;
+}
+inline std::vector<Tensor> on_device(const std::vector<Tensor>& ts) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : ts) out.push_back(on_device(t));
+  return out;
+}
+
+// `got` (computed on the subject device) matches the CPU reference `want`: same shape and
+// dtype, on the subject device, values within tol (NaNs and infinities must coincide).
+inline ::testing::AssertionResult matches(const Tensor& got, const Tensor& want, Tolerance tol) {
+  if (!got.defined() || !want.defined()) {
+    if (got.defined() == want.defined()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << (got.defined() ? "the reference" : "the device result") << " is undefined";
+  }
+  if (got.device() != test_device()) {
+    return ::testing::AssertionFailure()
+           << fmt::format("result is on {}, expected {}", got.device(), test_device());
+  }
+  if (got.dtype() != want.dtype()) {
+    return ::testing::AssertionFailure()
+           << fmt::format("dtype {} on the device vs {} on the CPU", got.dtype(), want.dtype());
+  }
+  return all_close(got.detach().to(Device::CPU), want.detach(), tol.atol, tol.rtol);
+}
+inline ::testing::AssertionResult matches(const Tensor& got, const Tensor& want) {
+  return matches(got, want, tolerance(want.dtype()));
+}
+
+// max |a - b| / max |b| over all elements (a may live on any device).
+inline double max_rel_err(const Tensor& a, const Tensor& b) {
+  NoGradGuard ng;
+  const Tensor a64 = a.detach().to(Device::CPU).to(DType::F64);
+  const Tensor b64 = b.detach().to(Device::CPU).to(DType::F64);
+  return max((a64 - b64).abs()).item<double>() / max(b64.abs()).item<double>();
+}
+
+// Runs f on `inputs` (CPU) and on copies of them on the subject device, and checks the
+// outputs match within `tol`. When the output requires grad, also backpropagates one
+// fixed random cotangent through both and checks every input's gradient within
+// `grad_tol`. Inputs that require grad must be leaves; their .grad() is reset first.
+inline void expect_same_on_device(const Fn& f, const std::vector<Tensor>& inputs, Tolerance tol,
+                                  Tolerance grad_tol) {
+  for (const Tensor& t : inputs) {
+    if (t.defined() && t.requires_grad()) t.impl()->grad.reset();
+  }
+  const std::vector<Tensor> dev_inputs = on_device(inputs);
+  const Tensor want = f(inputs);
+  const Tensor got = f(dev_inputs);
+  ASSERT_TRUE(matches(got, want, tol));
+  if (!want.requires_grad()) return;
+  ASSERT_TRUE(got.requires_grad()) << "the device result is not part of a graph";
+  Generator gen(4321);
+  const Tensor v = randn(want.shape(), {.dtype = DType::F32}, &gen).to(want.dtype());
+  want.backward(v);
+  got.backward(v.to(test_device()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined() || !inputs[i].requires_grad()) continue;
+    SCOPED_TRACE(fmt::format("gradient of input {}", i));
+    EXPECT_TRUE(matches(dev_inputs[i].grad(), inputs[i].grad(), grad_tol));
+  }
+}
+inline void expect_same_on_device(const Fn& f, const std::vector<Tensor>& inputs) {
+  DType dt = DType::F32;
+  for (const Tensor& t : inputs) {
+    if (t.defined() && is_floating(t.dtype())) {
+      dt = t.dtype();
+      break;
+    }
+  }
+  expect_same_on_device(f, inputs, tolerance(dt), grad_tolerance(dt));
+}
+
+// gradcheck with f evaluated on the subject device. gradcheck perturbs its inputs in
+// place through CPU pointers, so they stay on the CPU (f64) and f moves them over; the
+// .to(Device) copies are differentiable, so the analytic gradient is the device's
+// backward. Returns "" on success (use with EXPECT_EQ(..., "")).
+inline std::string device_gradcheck(const Fn& f, const std::vector<Tensor>& inputs,
+                                    GradcheckOptions opt = {}) {
+  bool on_subject = true;
+  const std::string r = gradcheck(
+      [&](const std::vector<Tensor>& in) {
+        std::vector<Tensor> moved;
+        for (const Tensor& t : in) moved.push_back(t.defined() ? t.to(test_device()) : t);
+        const Tensor y = f(moved);
+        on_subject = on_subject && y.device() == test_device();
+        return y.to(Device::CPU);
+      },
+      inputs, opt);
+  if (!on_subject) return "f did not compute on the subject device";
+  return r;
+}
+
+// Restores cuda::allow_tf32() at scope exit.
+class Tf32Guard {
+ public:
+  explicit Tf32Guard(bool on) : prev_(cuda::allow_tf32()) { cuda::set_allow_tf32(on); }
+  ~Tf32Guard() { cuda::set_allow_tf32(prev_); }
+  Tf32Guard(const Tf32Guard&) = delete;
+  Tf32Guard& operator=(const Tf32Guard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+}  // namespace descent::testing
