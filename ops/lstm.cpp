@@ -193,7 +193,8 @@ LstmOutput lstm(const Tensor& x_in, const std::vector<LstmLayerWeights>& layers,
 
   // The right-to-left direction runs the same kernel on the time-reversed sequence.
   const Tensor reversed =
-      D == 2 ? arange(double(T - 1), -1.0, -1.0, {.dtype = DType::I64}) : Tensor();
+      D == 2 ? arange(double(T - 1), -1.0, -1.0, {.dtype = DType::I64, .device = x.device()})
+             : Tensor();
   const auto flip_time = [&](const Tensor& t) { return index_select(t, 0, reversed); };
 
   Tensor out = x;
