@@ -31,6 +31,14 @@ bool cuda_available() {
 #endif
 }
 
+bool cuda::is_built() {
+#ifdef DESCENT_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
 #ifndef DESCENT_WITH_CUDA
 // A CPU-only build: no device, and the device functions say why.
 namespace cuda {

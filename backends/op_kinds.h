@@ -94,6 +94,21 @@ constexpr std::string_view op_name(BinaryOp op) {
   return names[int(op)];
 }
 
+// True for the binary ops whose result is Bool (comparisons and logic).
+constexpr bool is_bool_result(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::LogicalOr: return true;
+    default: return false;
+  }
+}
+
 // ---- reductions ------------------------------------------------------------------
 enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin, All, Any };
 

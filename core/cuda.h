@@ -7,6 +7,8 @@
 
 namespace descent::cuda {
 
+// True when this build has the CUDA backend (whether or not a GPU is present).
+bool is_built();
 // True when this build has the CUDA backend and at least one GPU is usable.
 bool is_available();
 // GPUs usable (0 when none or when built without CUDA).

@@ -11,22 +11,6 @@ void check_defined(const Tensor& t, std::string_view op, std::string_view what) 
   check(t.defined(), op, "{} is an undefined tensor", what);
 }
 
-namespace {
-bool bool_result(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Eq:
-    case BinaryOp::Ne:
-    case BinaryOp::Lt:
-    case BinaryOp::Le:
-    case BinaryOp::Gt:
-    case BinaryOp::Ge:
-    case BinaryOp::LogicalAnd:
-    case BinaryOp::LogicalOr: return true;
-    default: return false;
-  }
-}
-}  // namespace
-
 Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p) {
   const bool to_bool = op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
   Tensor out =
@@ -44,7 +28,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, std:
   const Tensor ac = a.dtype() == compute ? a : a.to(compute);
   const Tensor bc = b.dtype() == compute ? b : b.to(compute);
   Tensor out = Tensor::empty(
-      shape, {.dtype = bool_result(op) ? DType::Bool : compute, .device = a.device()});
+      shape, {.dtype = is_bool_result(op) ? DType::Bool : compute, .device = a.device()});
   backend_for(a).binary(op, ac, bc, out);
   return out;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "testing/devices.h"
+#include "testing/objectives.h"
 
 using namespace descent;
 using descent::testing::DeviceTest;
@@ -70,17 +71,6 @@ const std::vector<std::pair<std::string, Factory>>& optimizers() {
   return all;
 }
 
-// sum over p of ((p·a - 0.5)² + tanh(p)), a different scale a per parameter.
-void loss_and_grad(const std::vector<Tensor>& params) {
-  Tensor total;
-  for (size_t i = 0; i < params.size(); ++i) {
-    const double a = 0.5 + 0.25 * double(i);
-    Tensor l = ((params[i] * a - 0.5).pow(2) + tanh(params[i])).sum();
-    total = total.defined() ? total + l : l;
-  }
-  total.backward();
-}
-
 std::vector<Tensor> make_params(DType dt, bool large) {
   Generator gen(3);
   std::vector<Tensor> ps = {randn({4, 5}, {.dtype = dt}, &gen).requires_grad_(),
@@ -130,8 +120,8 @@ TEST_F(DevicesOptim, EveryOptimizerFollowsTheCpuTrajectory) {
       for (int step = 0; step < 20; ++step) {
         opt_c->zero_grad();
         opt_d->zero_grad();
-        loss_and_grad(cpu);
-        loss_and_grad(dev_params);
+        descent::testing::smooth_loss_and_grad(cpu);
+        descent::testing::smooth_loss_and_grad(dev_params);
         opt_c->step();
         opt_d->step();
       }

@@ -12,24 +12,12 @@
 #include "optim/optim.h"
 #include "optim/update_batch.h"
 #include "testing/gradcheck.h"
+#include "testing/objectives.h"
 
 using namespace descent;
 using namespace descent::optim;
 
 namespace {
-
-// A smooth objective over any number of parameters: sum over p of
-// ((p·a - 0.5)² + tanh(p)), with a different scale `a` per parameter.
-double loss_and_grad(const std::vector<Tensor>& params) {
-  Tensor total;
-  for (size_t i = 0; i < params.size(); ++i) {
-    const double a = 0.5 + 0.25 * double(i);
-    Tensor l = ((params[i] * a - 0.5).pow(2) + tanh(params[i])).sum();
-    total = total.defined() ? total + l : l;
-  }
-  total.backward();
-  return total.item<double>();
-}
 
 std::vector<Tensor> make_params(DType dtype, uint64_t seed = 3) {
   Generator gen(seed);
@@ -54,7 +42,7 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
 void run_steps(Optimizer& opt, const std::vector<Tensor>& params, int n) {
   for (int i = 0; i < n; ++i) {
     opt.zero_grad();
-    loss_and_grad(params);
+    descent::testing::smooth_loss_and_grad(params);
     opt.step();
   }
 }

@@ -5,27 +5,18 @@
 
 #include "backends/cpu/fused_ref.h"
 #include "backends/cpu/loops.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 
 namespace {
-
-struct Dims {
-  int64_t n, c, s;
-};
-
-Dims dims_of(const Tensor& x) {
-  Dims d{x.size(0), x.size(1), 1};
-  for (int i = 2; i < x.dim(); ++i) d.s *= x.size(i);
-  return d;
-}
 
 const double* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<double>() : nullptr; }
 
 }  // namespace
 
 void batch_norm_ref(const BatchNormArgs& a) {
-  const Dims d = dims_of(a.x);
+  const ChannelDims d = channel_dims(a.x);
   const double* x = a.x.data<double>();
   const double* w = ptr_or_null(a.weight);
   const double* b = ptr_or_null(a.bias);
@@ -64,7 +55,7 @@ void batch_norm_ref(const BatchNormArgs& a) {
 //   training: dx = γ·rstd·(dy - dβ/M - x̂·dγ/M)   (μ and σ² depend on x)
 //   eval:     dx = γ·rstd·dy.
 void batch_norm_backward_ref(const BatchNormBackwardArgs& a) {
-  const Dims d = dims_of(a.x);
+  const ChannelDims d = channel_dims(a.x);
   const double* x = a.x.data<double>();
   const double* gy = a.grad_y.data<double>();
   const double* w = ptr_or_null(a.weight);

@@ -6,6 +6,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/loops.h"
+#include "backends/integer_math.h"
 
 namespace descent::cpu {
 
@@ -140,15 +141,13 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
       if constexpr (std::is_integral_v<C>) {
         // Integer division truncates; division by zero is an error, not UB. The flag is
         // atomic (threads share it); lowest / -1 wraps instead of trapping (SIGFPE).
-        using U = std::make_unsigned_t<C>;
         std::atomic<bool> zero{false};
         binary_loop<T, T>(a, b, out, [&zero](C x, C y) {
           if (y == 0) {
             zero.store(true, std::memory_order_relaxed);
             return C(0);
           }
-          if (y == C(-1)) return C(U(0) - U(x));
-          return C(x / y);
+          return wrapping_div(x, y);
         });
         check(!zero, "div", "integer division by zero");
         return;
@@ -158,19 +157,13 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
     case BinaryOp::Pow:
       if constexpr (std::is_integral_v<C>) {
         // Exact powers by squaring (wrapping like torch); negative exponents are an error.
-        using U = std::make_unsigned_t<C>;
         std::atomic<bool> negative{false};
         binary_loop<T, T>(a, b, out, [&negative](C x, C y) {
           if (y < 0) {
             negative.store(true, std::memory_order_relaxed);
             return C(0);
           }
-          U r = 1, base = U(x);
-          for (C e = y; e > 0; e >>= 1) {
-            if (e & 1) r *= base;
-            base *= base;
-          }
-          return C(r);
+          return wrapping_pow(x, y);
         });
         check(!negative, "pow", "integers to negative integer powers are not allowed");
         return;

@@ -15,6 +15,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/loops.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 
@@ -45,24 +46,9 @@ void check_indices(const Tensor& index, int64_t bound, int dim, std::string_view
                        dim, bound, bound));
 }
 
-// `t`'s geometry restricted to `shape` (same rank, each size <= t's), with the stride of
-// `dim` replaced: a window onto t that loops.h can walk.
-Tensor window(const Tensor& t, const Shape& shape, int dim, int64_t dim_stride) {
-  Strides st = t.strides();
-  st[dim] = dim_stride;
-  return make_view(t, shape, st, t.offset());
-}
-
-// The 1-D index viewed with `shape`: its stride along `dim`, 0 elsewhere.
-Tensor broadcast_index(const Tensor& index, const Shape& shape, int dim) {
-  Strides st = Shape::filled(shape.size(), 0);
-  st[dim] = index.dim() == 0 ? 0 : index.strides()[0];
-  return make_view(index, shape, st, index.offset());
-}
-
 // out = x[... index ...] along dim; index has out's shape (possibly a broadcast view).
 void gather_loop(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
-  const Tensor xw = window(x, out.shape(), dim, 0);
+  const Tensor xw = index_window(x, out.shape(), dim, 0);
   const int64_t xs = x.strides()[dim] * int64_t(x.element_size());
   visit_dtype(x.dtype(), [&]<class T>() {
     for_each<3>(out.shape(), {&out, &index, &xw}, [xs](auto p, auto s, int64_t n) {
@@ -181,33 +167,18 @@ void check_cpu(const Tensor& t, std::string_view op) {
 
 void CpuBackend::index_select(const IndexSelectArgs& a) {
   check_cpu(a.x, "index_select");
-  check(a.dim >= 0 && a.dim < a.x.dim(), "index_select", "dim {} is out of range for {} dims",
-        a.dim, a.x.dim());
-  check(a.index.dim() <= 1, "index_select", "index must be 0-D or 1-D, got shape {}",
-        a.index.shape());
-  Shape want = a.x.shape();
-  want[a.dim] = a.index.numel();
-  check(a.out.shape() == want && a.out.dtype() == a.x.dtype(), "index_select",
-        "out must be {} {}, got {} {}", a.x.dtype(), want, a.out.dtype(), a.out.shape());
+  const Shape want = check_index_select(a);
   check_indices(a.index, a.x.shape()[a.dim], a.dim, "index_select");
   gather_loop(a.x, a.dim, broadcast_index(a.index, want, a.dim), a.out);
 }
 
 void CpuBackend::gather(const GatherArgs& a) {
   check_cpu(a.x, "gather");
-  check(a.index.dim() == a.x.dim() && a.out.shape() == a.index.shape(), "gather",
-        "index must have x's rank and out's shape, got x {}, index {}, out {}", a.x.shape(),
-        a.index.shape(), a.out.shape());
-  check(a.dim >= 0 && a.dim < std::max(a.x.dim(), 1), "gather",
-        "dim {} is out of range for {} dims", a.dim, a.x.dim());
+  check_gather(a);
   if (a.x.dim() == 0) {  // a scalar: the only valid index is 0
     check_indices(a.index, 1, 0, "gather");
     copy(a.x, a.out);
     return;
-  }
-  for (int d = 0; d < a.x.dim(); ++d) {
-    check(d == a.dim || a.index.shape()[d] <= a.x.shape()[d], "gather",
-          "index shape {} exceeds x shape {} at dim {}", a.index.shape(), a.x.shape(), d);
   }
   check_indices(a.index, a.x.shape()[a.dim], a.dim, "gather");
   gather_loop(a.x, a.dim, a.index, a.out);
@@ -215,41 +186,23 @@ void CpuBackend::gather(const GatherArgs& a) {
 
 void CpuBackend::index_add(const IndexAddArgs& a) {
   check_cpu(a.out, "index_add");
-  check(a.dim >= 0 && a.dim < a.out.dim(), "index_add", "dim {} is out of range for {} dims", a.dim,
-        a.out.dim());
-  check(a.index.dim() <= 1, "index_add", "index must be 0-D or 1-D, got shape {}", a.index.shape());
-  Shape want = a.out.shape();
-  want[a.dim] = a.index.numel();
-  check(a.src.shape() == want && a.src.dtype() == a.out.dtype(), "index_add",
-        "src must be {} {}, got {} {}", a.out.dtype(), want, a.src.dtype(), a.src.shape());
+  const Shape want = check_index_add(a);
   check_indices(a.index, a.out.shape()[a.dim], a.dim, "index_add");
   scatter_add_loop(a.out, a.dim, broadcast_index(a.index, want, a.dim), a.src);
 }
 
 void CpuBackend::scatter_add(const ScatterAddArgs& a) {
   check_cpu(a.out, "scatter_add");
-  const int nd = a.out.dim();
-  check(a.index.dim() == nd && a.src.dim() == nd && a.src.dtype() == a.out.dtype(), "scatter_add",
-        "out, index and src must have one rank (and out, src one dtype), got out {} {}, "
-        "index {}, src {} {}",
-        a.out.dtype(), a.out.shape(), a.index.shape(), a.src.dtype(), a.src.shape());
-  check(a.dim >= 0 && a.dim < std::max(nd, 1), "scatter_add", "dim {} is out of range for {} dims",
-        a.dim, nd);
-  if (nd == 0) {  // scalars: out += src when the index is 0
+  check_scatter_add(a);
+  if (a.out.dim() == 0) {  // scalars: out += src when the index is 0
     check_indices(a.index, 1, 0, "scatter_add");
     auto one = [](const Tensor& t) { return make_view(t, {1}, {1}, t.offset()); };
     scatter_add_loop(one(a.out), 0, one(a.index), one(a.src));
     return;
   }
-  for (int d = 0; d < nd; ++d) {
-    check(a.index.shape()[d] <= a.src.shape()[d] &&
-              (d == a.dim || a.index.shape()[d] <= a.out.shape()[d]),
-          "scatter_add", "index shape {} exceeds src {} or out {} at dim {}", a.index.shape(),
-          a.src.shape(), a.out.shape(), d);
-  }
   check_indices(a.index, a.out.shape()[a.dim], a.dim, "scatter_add");
   scatter_add_loop(a.out, a.dim, a.index,
-                   window(a.src, a.index.shape(), a.dim, a.src.strides()[a.dim]));
+                   index_window(a.src, a.index.shape(), a.dim, a.src.strides()[a.dim]));
 }
 
 }  // namespace descent::cpu

@@ -13,6 +13,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dnnl_utils.h"
 #include "backends/cpu/loops.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 
@@ -36,16 +37,6 @@ struct Geometry {
   }
 };
 
-// Stride of batch dim `d` (of out's `nd` dims) in `x`, whose dims align to the right;
-// 0 where x broadcasts.
-int64_t batch_stride(const Tensor& x, int d, int nd, int64_t size, std::string_view which) {
-  const int xd = d - (nd - x.dim());
-  if (xd < 0 || x.shape()[xd] == 1) return 0;
-  check(x.shape()[xd] == size, kOp, "{} has shape {}: batch dim {} is {}, expected {} or 1", which,
-        x.shape(), xd, x.shape()[xd], size);
-  return x.strides()[xd];
-}
-
 Geometry make_geometry(const Tensor& a, const Tensor& b, const Tensor& out) {
   Geometry g;
   const int nd = out.dim();
@@ -54,8 +45,8 @@ Geometry make_geometry(const Tensor& a, const Tensor& b, const Tensor& out) {
   g.k = a.shape()[a.dim() - 1];
   for (int d = 0; d < nd - 2; ++d) {
     const int64_t size = out.shape()[d];
-    const int64_t sa = batch_stride(a, d, nd, size, "a");
-    const int64_t sb = batch_stride(b, d, nd, size, "b");
+    const int64_t sa = matmul_batch_stride(a, d, nd, size, "a");
+    const int64_t sb = matmul_batch_stride(b, d, nd, size, "b");
     if (size == 1) continue;
     const int64_t so = out.strides()[d];
     const int p = g.nb - 1;
@@ -307,21 +298,10 @@ void blocked_matmul(const Geometry& g, const Tensor& a, const Tensor& b, const T
 
 void CpuBackend::matmul(const MatmulArgs& args) {
   const Tensor &a0 = args.a, &b0 = args.b, &bias0 = args.bias, &out = args.out;
-  check(a0.defined() && b0.defined() && out.defined(), kOp, "a, b and out must be defined");
-  check(a0.dim() >= 2 && b0.dim() >= 2 && out.dim() >= 2 && a0.dim() <= out.dim() &&
-            b0.dim() <= out.dim(),
-        kOp, "expected a (..., M, K), b (..., K, N), out (..., M, N); got {}, {}, {}", a0.shape(),
-        b0.shape(), out.shape());
-  check(a0.dtype() == out.dtype() && b0.dtype() == out.dtype() &&
-            (!bias0.defined() || bias0.dtype() == out.dtype()),
-        kOp, "operands must share out's dtype {}, got a {} and b {}", out.dtype(), a0.dtype(),
-        b0.dtype());
+  check_matmul_operands(args);
   check(out.dtype() != DType::Bool, kOp, "bool tensors are not supported");
-  const int64_t M = out.size(-2), N = out.size(-1), K = a0.size(-1);
-  check(a0.size(-2) == M && b0.size(-2) == K && b0.size(-1) == N, kOp,
-        "shapes do not fit: a {} · b {} → out {}", a0.shape(), b0.shape(), out.shape());
-  check(!bias0.defined() || bias0.numel() == N, kOp, "bias has {} elements, expected N = {}",
-        bias0.defined() ? bias0.numel() : 0, N);
+  const MatmulDims dims = check_matmul_shapes(args);
+  const int64_t M = dims.M, N = dims.N, K = dims.K;
   if (out.numel() == 0) return;
   if (K == 0) {  // an empty sum: bias or zeros
     fill(out, 0.0);

@@ -8,34 +8,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <type_traits>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/loops.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 
 namespace {
-
-// The kernels index raw memory: a caller that breaks the contract gets an Error, not
-// an out-of-bounds access.
-void check_operands(std::string_view op, const Tensor& param,
-                    std::initializer_list<const Tensor*> others) {
-  check(param.defined(), op, "param is undefined");
-  check(param.dtype() == DType::F32 || param.dtype() == DType::F64, op,
-        "got param dtype {}, expected f32 or f64", param.dtype());
-  check(param.is_contiguous(), op, "param must be contiguous");
-  for (const Tensor* t : others) {
-    check(t->defined(), op, "a state or grad tensor is undefined");
-    check(t->shape() == param.shape(), op, "got operand shape {}, expected the param's {}",
-          t->shape(), param.shape());
-    check(t->dtype() == param.dtype(), op, "got operand dtype {}, expected the param's {}",
-          t->dtype(), param.dtype());
-    check(t->is_contiguous(), op, "every operand must be contiguous");
-    check(t->device() == param.device(), op, "every operand must be on the param's device");
-  }
-}
 
 // body(begin, end) over [0, n). Large ranges go to the threads in blocks handed out
 // dynamically: on a busy machine a descheduled thread then delays the step by one
@@ -92,9 +73,9 @@ inline T sign_of(T x) {
 void CpuBackend::sgd_update(const SgdUpdateArgs& a) {
   const bool mom = a.momentum != 0;
   if (mom) {
-    check_operands("sgd_update", a.param, {&a.grad, &a.momentum_buffer});
+    check_optim_operands("sgd_update", a.param, {&a.grad, &a.momentum_buffer});
   } else {
-    check_operands("sgd_update", a.param, {&a.grad});
+    check_optim_operands("sgd_update", a.param, {&a.grad});
   }
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
@@ -147,8 +128,8 @@ void CpuBackend::rmsprop_update(const RmspropUpdateArgs& a) {
   std::vector<const Tensor*> ops = {&a.grad, &a.square_avg};
   if (a.centered) ops.push_back(&a.grad_avg);
   if (mom) ops.push_back(&a.momentum_buffer);
-  check_operands("rmsprop_update", a.param, {});
-  for (const Tensor* t : ops) check_operands("rmsprop_update", a.param, {t});
+  check_optim_operands("rmsprop_update", a.param, {});
+  for (const Tensor* t : ops) check_optim_operands("rmsprop_update", a.param, {t});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();
@@ -192,9 +173,10 @@ void CpuBackend::rmsprop_update(const RmspropUpdateArgs& a) {
 
 void CpuBackend::adam_update(const AdamUpdateArgs& a) {
   if (a.amsgrad) {
-    check_operands("adam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq, &a.max_exp_avg_sq});
+    check_optim_operands("adam_update", a.param,
+                         {&a.grad, &a.exp_avg, &a.exp_avg_sq, &a.max_exp_avg_sq});
   } else {
-    check_operands("adam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
+    check_optim_operands("adam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
   }
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
@@ -237,7 +219,7 @@ void CpuBackend::adam_update(const AdamUpdateArgs& a) {
 }
 
 void CpuBackend::nadam_update(const NadamUpdateArgs& a) {
-  check_operands("nadam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
+  check_optim_operands("nadam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();
@@ -267,7 +249,7 @@ void CpuBackend::nadam_update(const NadamUpdateArgs& a) {
 }
 
 void CpuBackend::radam_update(const RadamUpdateArgs& a) {
-  check_operands("radam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
+  check_optim_operands("radam_update", a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();
@@ -302,7 +284,7 @@ void CpuBackend::radam_update(const RadamUpdateArgs& a) {
 }
 
 void CpuBackend::adagrad_update(const AdagradUpdateArgs& a) {
-  check_operands("adagrad_update", a.param, {&a.grad, &a.sum});
+  check_optim_operands("adagrad_update", a.param, {&a.grad, &a.sum});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();
@@ -325,7 +307,7 @@ void CpuBackend::adagrad_update(const AdagradUpdateArgs& a) {
 }
 
 void CpuBackend::adadelta_update(const AdadeltaUpdateArgs& a) {
-  check_operands("adadelta_update", a.param, {&a.grad, &a.square_avg, &a.acc_delta});
+  check_optim_operands("adadelta_update", a.param, {&a.grad, &a.square_avg, &a.acc_delta});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();
@@ -351,7 +333,7 @@ void CpuBackend::adadelta_update(const AdadeltaUpdateArgs& a) {
 }
 
 void CpuBackend::adamax_update(const AdamaxUpdateArgs& a) {
-  check_operands("adamax_update", a.param, {&a.grad, &a.exp_avg, &a.exp_inf});
+  check_optim_operands("adamax_update", a.param, {&a.grad, &a.exp_avg, &a.exp_inf});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();
@@ -378,7 +360,7 @@ void CpuBackend::adamax_update(const AdamaxUpdateArgs& a) {
 }
 
 void CpuBackend::lion_update(const LionUpdateArgs& a) {
-  check_operands("lion_update", a.param, {&a.grad, &a.exp_avg});
+  check_optim_operands("lion_update", a.param, {&a.grad, &a.exp_avg});
   dispatch_float(a.param, [&]<class T>() {
     T* __restrict p = a.param.data<T>();
     const T* __restrict gr = a.grad.data<T>();

@@ -16,6 +16,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/loops.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 
@@ -440,28 +441,9 @@ void CpuBackend::reduce(const ReduceArgs& a) {
   const Tensor& x = a.x;
   const Tensor& out = a.out;
   const bool is_arg = a.op == ReduceOp::ArgMax || a.op == ReduceOp::ArgMin;
-  Shape want = x.shape();
-  for (int k = 0; k < x.dim(); ++k) {
-    if (a.dims >> k & 1u) want[k] = 1;
-  }
-  const DType want_dtype = is_arg                                           ? DType::I64
-                           : a.op == ReduceOp::All || a.op == ReduceOp::Any ? DType::Bool
-                                                                            : x.dtype();
-  check(out.shape() == want && out.dtype() == want_dtype && out.is_contiguous(), "reduce",
-        "output must be a contiguous {} tensor of shape {}, got {} of shape {}", want_dtype, want,
-        out.dtype(), out.shape());
-  uint32_t dims = 0;
-  for (int k = 0; k < x.dim(); ++k) {
-    if ((a.dims >> k & 1u) && x.shape()[k] != 1) dims |= 1u << k;
-  }
-
+  const uint32_t dims = check_reduce(a);
   if (x.numel() == 0) {
-    bool empty_reduce = false;
-    for (int k = 0; k < x.dim(); ++k) empty_reduce |= (dims >> k & 1u) && x.shape()[k] == 0;
-    if (!empty_reduce) return;  // nothing to write
-    check(a.op == ReduceOp::Sum || a.op == ReduceOp::All || a.op == ReduceOp::Any, "reduce",
-          "cannot take max/min/argmax/argmin over an empty dimension (input shape {})", x.shape());
-    fill(out, a.op == ReduceOp::All ? 1.0 : 0.0);
+    if (empty_reduce_writes_identity(a, dims)) fill(out, a.op == ReduceOp::All ? 1.0 : 0.0);
     return;
   }
 

@@ -16,6 +16,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/loops.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 
@@ -107,23 +108,7 @@ DESCENT_FORCE_INLINE void exp_inplace(C* t, int64_t n) {
   for (int64_t i = full; i < n; ++i) t[i] = pad[i - full];
 }
 
-struct Layout {
-  int64_t outer = 1, d = 1, inner = 1;
-};
-
-Layout layout_of(const Shape& shape, int dim) {
-  Layout l;
-  for (int i = 0; i < shape.size(); ++i) {
-    if (i < dim) {
-      l.outer *= shape[i];
-    } else if (i == dim) {
-      l.d = shape[i];
-    } else {
-      l.inner *= shape[i];
-    }
-  }
-  return l;
-}
+using Layout = SoftmaxLayout;
 
 // Scratch of C values for a 16-bit T (f32/f64 work in the output buffer instead).
 template <class T>
@@ -380,33 +365,15 @@ void parallel_ranges(int64_t items, int64_t numel, F&& f) {
   }
 }
 
-// A contiguous tensor with t's values: t itself when it already is one.
-Tensor contiguous_copy(CpuBackend& be, const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor c = Tensor::empty(t.shape(), {.dtype = t.dtype()});
-  be.copy(t, c);
-  return c;
-}
-
-void check_same(const Tensor& t, const Tensor& ref, std::string_view op, std::string_view what) {
-  check(t.defined() && t.shape() == ref.shape() && t.dtype() == ref.dtype(), op,
-        "{} must have shape {} and dtype {}, got {} {}", what, ref.shape(), ref.dtype(),
-        t.defined() ? fmt::format("{}", t.shape()) : "undefined",
-        t.defined() ? dtype_name(t.dtype()) : "");
-}
-
 }  // namespace
 
 void CpuBackend::softmax(const SoftmaxArgs& a) {
   const std::string_view op = a.log ? "log_softmax" : "softmax";
-  check_same(a.out, a.x, op, "output");
-  check(is_floating(a.x.dtype()), op, "expected a floating dtype (f32, f64, f16, bf16), got {}",
-        a.x.dtype());
-  const int dim = wrap_dim(a.dim, a.x.dim(), op);
+  const int dim = check_softmax(a);
   if (a.x.numel() == 0) return;
   check(a.out.is_contiguous(), op, "output must be contiguous");
   const Tensor x = contiguous_copy(*this, a.x);
-  const Layout l = layout_of(x.shape(), dim);
+  const Layout l = softmax_layout(x.shape(), dim);
   visit_floating(x.dtype(), op, [&]<class T>() {
     const T* xp = static_cast<const T*>(x.raw_data());
     T* yp = static_cast<T*>(a.out.raw_data());
@@ -417,17 +384,12 @@ void CpuBackend::softmax(const SoftmaxArgs& a) {
 
 void CpuBackend::softmax_backward(const SoftmaxBackwardArgs& a) {
   const std::string_view op = a.log ? "log_softmax_backward" : "softmax_backward";
-  check(a.y.defined(), op, "the forward output is an undefined tensor");
-  check_same(a.grad, a.y, op, "grad");
-  check_same(a.grad_in, a.y, op, "grad_in");
-  check(is_floating(a.y.dtype()), op, "expected a floating dtype (f32, f64, f16, bf16), got {}",
-        a.y.dtype());
-  const int dim = wrap_dim(a.dim, a.y.dim(), op);
+  const int dim = check_softmax_backward(a);
   if (a.y.numel() == 0) return;
   check(a.grad_in.is_contiguous(), op, "grad_in must be contiguous");
   const Tensor y = contiguous_copy(*this, a.y);
   const Tensor g = contiguous_copy(*this, a.grad);
-  const Layout l = layout_of(y.shape(), dim);
+  const Layout l = softmax_layout(y.shape(), dim);
   visit_floating(y.dtype(), op, [&]<class T>() {
     const T* yp = static_cast<const T*>(y.raw_data());
     const T* gp = static_cast<const T*>(g.raw_data());

@@ -22,6 +22,8 @@
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_utils.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 
@@ -47,14 +49,6 @@ class TensorDesc {
 // cuDNN's rule: the (C) tensors are double for double data and float otherwise.
 DType stat_dtype(DType x) { return x == DType::F64 ? DType::F64 : DType::F32; }
 
-cudnnDataType_t cudnn_dtype(DType dt) {
-  switch (dt) {
-    case DType::F64: return CUDNN_DATA_DOUBLE;
-    case DType::F16: return CUDNN_DATA_HALF;
-    default: return CUDNN_DATA_FLOAT;
-  }
-}
-
 // The blend factors alpha = 1, beta = 0 in the type cuDNN reads for the data type.
 struct Blend {
   explicit Blend(DType x) : dbl(x == DType::F64) {}
@@ -65,21 +59,11 @@ struct Blend {
   double d1 = 1.0, d0 = 0.0;
 };
 
-struct Dims {
-  int64_t n, c, s;  // x as (N, C, S)
-};
-
-Dims dims_of(const Tensor& x) {
-  Dims d{x.size(0), x.size(1), 1};
-  for (int i = 2; i < x.dim(); ++i) d.s *= x.size(i);
-  return d;
-}
-
 // x's descriptor for `n` samples and, derived from it, the (1, C, 1, 1) one of the
 // statistics, weight and bias.
 struct Descs {
   TensorDesc x, stat;
-  Descs(DType dt, const Dims& d, int64_t n) {
+  Descs(DType dt, const ChannelDims& d, int64_t n) {
     CUDNN_CHECK(cudnnSetTensor4dDescriptor(x.get(), CUDNN_TENSOR_NCHW, cudnn_dtype(dt), int(n),
                                            int(d.c), int(d.s), 1));
     CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(stat.get(), x.get(), CUDNN_BATCHNORM_SPATIAL));
@@ -92,7 +76,7 @@ void check_input(const Tensor& x, double eps, std::string_view op) {
   const DType dt = x.dtype();
   check(dt == DType::F32 || dt == DType::F64 || dt == DType::F16, op,
         "expected f32, f64 or f16 input, got {}", dt);
-  const Dims d = dims_of(x);
+  const ChannelDims d = channel_dims(x);
   check(d.n <= INT_MAX && d.c <= INT_MAX && d.s <= INT_MAX, op,
         "input of shape {} is too large for cuDNN (N, C and the product of the trailing dims "
         "must each fit in 32 bits)",
@@ -181,7 +165,7 @@ void sum_per_channel(CudaBackend& be, const Tensor& t, const Tensor& out) {
 
 // The training backward is cuDNN's; `a` is checked.
 void backward_training(CudaBackend& be, const BatchNormBackwardArgs& a, const Tensor& grad_y) {
-  const Dims d = dims_of(a.x);
+  const ChannelDims d = channel_dims(a.x);
   check(d.n <= kMaxTrainBatch, kBwd, "cuDNN's batch norm takes at most {} samples, got {}",
         kMaxTrainBatch, d.n);
   const DType sdt = stat_dtype(a.x.dtype());
@@ -240,7 +224,7 @@ void CudaBackend::batch_norm(const BatchNormArgs& a) {
   check_like_x(a.y, a.x, "y", kFwd);
   if (a.x.numel() == 0) return;
 
-  const Dims d = dims_of(a.x);
+  const ChannelDims d = channel_dims(a.x);
   const DType sdt = stat_dtype(a.x.dtype());
   const Tensor w = a.weight.defined() ? a.weight : filled(*this, {d.c}, sdt, 1.0);
   const Tensor b = a.bias.defined() ? a.bias : filled(*this, {d.c}, sdt, 0.0);

@@ -9,35 +9,16 @@
 #include "backends/cuda/copy_kernels.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_utils.h"
 #include "backends/geometry.h"
 
 namespace descent::cuda {
 
-// The kernels' dtype codes are core/dtype.h's (kernels.h cannot include it: fmt).
-static_assert(uint8_t(KDType::F32) == uint8_t(DType::F32) &&
-              uint8_t(KDType::F64) == uint8_t(DType::F64) &&
-              uint8_t(KDType::F16) == uint8_t(DType::F16) &&
-              uint8_t(KDType::BF16) == uint8_t(DType::BF16) &&
-              uint8_t(KDType::I32) == uint8_t(DType::I32) &&
-              uint8_t(KDType::I64) == uint8_t(DType::I64) &&
-              uint8_t(KDType::Bool) == uint8_t(DType::Bool));
 static_assert(sizeof(Half) == 2 && sizeof(BFloat16) == 2);
 
 namespace {
 
-KDType kdtype(DType t) { return KDType(uint8_t(t)); }
-
 size_t nbytes(const Tensor& t) { return size_t(t.numel()) * t.element_size(); }
-
-// True when `t`'s shape broadcasts to `shape` (aligned right, size 1 or equal).
-bool broadcasts_to(const Tensor& t, const Shape& shape) {
-  if (t.dim() > shape.size()) return false;
-  for (int d = 0; d < t.dim(); ++d) {
-    const int64_t s = t.shape()[d], o = shape[d + shape.size() - t.dim()];
-    if (s != 1 && s != o) return false;
-  }
-  return true;
-}
 
 // True when src and dst hold the same elements in the same dense order, so one memcpy
 // copies src to dst. src broadcasts to dst, so equal counts mean no dim repeats.

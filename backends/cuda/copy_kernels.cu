@@ -12,51 +12,6 @@
 namespace descent::cuda {
 namespace {
 
-// The byte offsets of linear element i (< n) for every operand, in one pass over the
-// dims. Below 2^31 elements every index and size fits 32 bits, and 32-bit division is
-// several times cheaper than 64-bit division on the GPU.
-template <int N>
-__device__ __forceinline__ void offsets(const LoopGeometry<N>& g, int64_t i, int64_t n,
-                                        int64_t (&off)[N]) {
-  const bool narrow = n <= INT32_MAX;
-#pragma unroll
-  for (int k = 0; k < N; ++k) off[k] = 0;
-#pragma unroll
-  for (int d = kMaxLoopDims - 1; d >= 0; --d) {
-    if (d < g.ndim) {
-      int64_t q, r;
-      if (narrow) {
-        const uint32_t u = uint32_t(i), s = uint32_t(g.shape[d]), uq = u / s;
-        q = uq;
-        r = u - uq * s;
-      } else {
-        q = i / g.shape[d];
-        r = i - q * g.shape[d];
-      }
-#pragma unroll
-      for (int k = 0; k < N; ++k) off[k] += r * g.strides[k][d];
-      i = q;
-    }
-  }
-}
-
-// True when the loop is one contiguous run: the destination dense, the source (if any)
-// dense or broadcast; src_step is then 1 or 0 elements.
-template <int N>
-bool contiguous_run(const LoopGeometry<N>& g, int dst_size, int src_size, int64_t& src_step) {
-  src_step = 0;
-  if (g.ndim == 0) return true;
-  if (g.ndim != 1 || g.strides[0][0] != dst_size) return false;
-  if constexpr (N == 2) {
-    if (g.strides[1][0] == src_size) {
-      src_step = 1;
-    } else if (g.strides[1][0] != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
 template <class E>
 __global__ void copy_bits_kernel(LoopGeometry<2> g, bool contig, int64_t ss, int64_t n, char* dst,
                                  const char* src) {
@@ -127,25 +82,6 @@ __global__ void arange_kernel(int64_t n, D* out, double start, double step) {
   DESCENT_GRID_STRIDE(i, n) out[i] = convert<D>(__dadd_rn(start, __dmul_rn(double(i), step)));
 }
 
-template <class E>
-cudaError_t copy_bits_typed(Launch l, const LoopGeometry<2>& g, int64_t n, void* dst,
-                            const void* src) {
-  int64_t ss = 0;
-  const bool contig = contiguous_run(g, int(sizeof(E)), int(sizeof(E)), ss);
-  copy_bits_kernel<E><<<blocks_for(n), kThreads, 0, l.stream>>>(
-      g, contig, ss, n, static_cast<char*>(dst), static_cast<const char*>(src));
-  return cudaGetLastError();
-}
-
-template <class E>
-cudaError_t fill_typed(Launch l, uint64_t bits, const LoopGeometry<1>& g, int64_t n, void* dst) {
-  int64_t unused = 0;
-  const bool contig = contiguous_run(g, int(sizeof(E)), 0, unused);
-  fill_kernel<E>
-      <<<blocks_for(n), kThreads, 0, l.stream>>>(g, contig, n, static_cast<char*>(dst), E(bits));
-  return cudaGetLastError();
-}
-
 int dtype_size(KDType t) {
   switch (t) {
     case KDType::F32:
@@ -164,24 +100,26 @@ int dtype_size(KDType t) {
 cudaError_t launch_copy_bits(Launch l, int elem_size, const LoopGeometry<2>& g, int64_t n,
                              void* dst, const void* src) {
   if (n == 0) return cudaSuccess;
-  switch (elem_size) {
-    case 1: return copy_bits_typed<uint8_t>(l, g, n, dst, src);
-    case 2: return copy_bits_typed<uint16_t>(l, g, n, dst, src);
-    case 4: return copy_bits_typed<uint32_t>(l, g, n, dst, src);
-    case 8: return copy_bits_typed<uint64_t>(l, g, n, dst, src);
-  }
-  return cudaErrorInvalidValue;
+  return visit_bits(elem_size, [&]<class E>() {
+    const int esize[2] = {int(sizeof(E)), int(sizeof(E))};
+    int64_t step[2];
+    const bool contig = contiguous_run(g, esize, step);
+    copy_bits_kernel<E><<<blocks_for(n), kThreads, 0, l.stream>>>(
+        g, contig, step[1], n, static_cast<char*>(dst), static_cast<const char*>(src));
+    return cudaGetLastError();
+  });
 }
 
 cudaError_t launch_convert(Launch l, KDType dst_dt, KDType src_dt, const LoopGeometry<2>& g,
                            int64_t n, void* dst, const void* src) {
   if (n == 0) return cudaSuccess;
   if (dst_dt == src_dt) return launch_copy_bits(l, dtype_size(dst_dt), g, n, dst, src);
-  int64_t ss = 0;
-  const bool contig = contiguous_run(g, dtype_size(dst_dt), dtype_size(src_dt), ss);
+  const int esize[2] = {dtype_size(dst_dt), dtype_size(src_dt)};
+  int64_t step[2];
+  const bool contig = contiguous_run(g, esize, step);
   return visit(dst_dt, [&]<class D>() -> cudaError_t {
     convert_kernel<D><<<blocks_for(n), kThreads, 0, l.stream>>>(
-        src_dt, g, contig, ss, n, static_cast<char*>(dst), static_cast<const char*>(src));
+        src_dt, g, contig, step[1], n, static_cast<char*>(dst), static_cast<const char*>(src));
     return cudaGetLastError();
   });
 }
@@ -189,13 +127,14 @@ cudaError_t launch_convert(Launch l, KDType dst_dt, KDType src_dt, const LoopGeo
 cudaError_t launch_fill(Launch l, int elem_size, uint64_t bits, const LoopGeometry<1>& g, int64_t n,
                         void* dst) {
   if (n == 0) return cudaSuccess;
-  switch (elem_size) {
-    case 1: return fill_typed<uint8_t>(l, bits, g, n, dst);
-    case 2: return fill_typed<uint16_t>(l, bits, g, n, dst);
-    case 4: return fill_typed<uint32_t>(l, bits, g, n, dst);
-    case 8: return fill_typed<uint64_t>(l, bits, g, n, dst);
-  }
-  return cudaErrorInvalidValue;
+  return visit_bits(elem_size, [&]<class E>() {
+    const int esize[1] = {int(sizeof(E))};
+    int64_t step[1];
+    const bool contig = contiguous_run(g, esize, step);
+    fill_kernel<E>
+        <<<blocks_for(n), kThreads, 0, l.stream>>>(g, contig, n, static_cast<char*>(dst), E(bits));
+    return cudaGetLastError();
+  });
 }
 
 cudaError_t launch_arange(Launch l, KDType dt, int64_t n, void* out, double start, double step) {

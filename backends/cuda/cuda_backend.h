@@ -44,8 +44,8 @@ class CudaAllocator final : public Allocator {
  private:
   int device_;
   mutable std::mutex mu_;
-  std::multimap<size_t, void*> free_;          // rounded size → block
-  std::unordered_map<void*, size_t> live_;     // block → rounded size
+  std::multimap<size_t, void*> free_;       // rounded size → block
+  std::unordered_map<void*, size_t> live_;  // block → rounded size
   size_t allocated_ = 0, peak_ = 0, count_ = 0, cached_ = 0;
   void release_cache_locked();
 };

@@ -14,8 +14,8 @@ namespace descent::cuda {
 inline void check_cuda(cudaError_t e, const char* call) {
   if (e == cudaSuccess) return;
   cudaGetLastError();
-  throw Error(fmt::format("{}: CUDA error {} ({})", call, cudaGetErrorName(e),
-                          cudaGetErrorString(e)));
+  throw Error(
+      fmt::format("{}: CUDA error {} ({})", call, cudaGetErrorName(e), cudaGetErrorString(e)));
 }
 
 inline void check_cublas(cublasStatus_t s, const char* call) {

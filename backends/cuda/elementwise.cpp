@@ -7,40 +7,16 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/elementwise_kernels.h"
+#include "backends/cuda/host_utils.h"
 #include "backends/geometry.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 
 namespace {
 
-KDType kdtype(DType t) { return KDType(uint8_t(t)); }  // codes checked in copy.cpp
-
-// True when `t`'s shape broadcasts to `shape` (aligned right, size 1 or equal).
-bool broadcasts_to(const Tensor& t, const Shape& shape) {
-  if (t.dim() > shape.size()) return false;
-  for (int d = 0; d < t.dim(); ++d) {
-    const int64_t s = t.shape()[d], o = shape[d + shape.size() - t.dim()];
-    if (s != 1 && s != o) return false;
-  }
-  return true;
-}
-
 void check_on(const Tensor& t, Device dev, std::string_view op, std::string_view what) {
   check(t.device() == dev, op, "{} is on {}, expected {}", what, t.device(), dev);
-}
-
-bool is_bool_result(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Eq:
-    case BinaryOp::Ne:
-    case BinaryOp::Lt:
-    case BinaryOp::Le:
-    case BinaryOp::Gt:
-    case BinaryOp::Ge:
-    case BinaryOp::LogicalAnd:
-    case BinaryOp::LogicalOr: return true;
-    default: return false;
-  }
 }
 
 // The ops the CPU backend defines on integer and bool tensors (cpu/elementwise.cpp).

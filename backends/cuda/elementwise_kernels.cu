@@ -3,35 +3,20 @@
 // kernel per element size: it only moves bits). Formulas and operation order are those
 // of backends/cpu/elementwise.cpp so that results agree with the CPU's; 16-bit floats
 // compute in f32 and round to nearest even once, at the store. Products that feed an
-// addition go through __fmul_rn/__dmul_rn: nvcc would otherwise contract them into an
-// FMA, which rounds differently from the CPU build (no -mfma).
+// addition go through mul_rn (device_math.cuh); integer division and powers are
+// backends/integer_math.h's, the CPU's own.
 #include <cstdint>
 #include <limits>
 #include <type_traits>
 
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/device_types.cuh"
 #include "backends/cuda/elementwise_kernels.h"
+#include "backends/integer_math.h"
 
 namespace descent::cuda {
 namespace {
 
-// ---- math on the compute types (float or double) -------------------------------------
-#define DESCENT_MATH1(name, fname)                                        \
-  __device__ __forceinline__ float m_##name(float v) { return fname(v); } \
-  __device__ __forceinline__ double m_##name(double v) { return name(v); }
-DESCENT_MATH1(exp, expf)
-DESCENT_MATH1(log, logf)
-DESCENT_MATH1(log1p, log1pf)
-DESCENT_MATH1(sqrt, sqrtf)
-DESCENT_MATH1(tanh, tanhf)
-DESCENT_MATH1(erf, erff)
-DESCENT_MATH1(expm1, expm1f)
-DESCENT_MATH1(fabs, fabsf)
-#undef DESCENT_MATH1
-__device__ __forceinline__ float m_pow(float x, float y) { return powf(x, y); }
-__device__ __forceinline__ double m_pow(double x, double y) { return pow(x, y); }
-__device__ __forceinline__ float mul_rn(float x, float y) { return __fmul_rn(x, y); }
-__device__ __forceinline__ double mul_rn(double x, double y) { return __dmul_rn(x, y); }
 // False for NaN and ±inf.
 template <class C>
 __device__ __forceinline__ bool m_isfinite(C v) {
@@ -149,19 +134,10 @@ __device__ __forceinline__ C binary_float(BinaryOp op, C x, C y) {
     case BinaryOp::Maximum:
       if (x != x || y != y) return x + y;
       return x < y ? y : x;
-    case BinaryOp::Eq: return C(x == y);
-    case BinaryOp::Ne: return C(x != y);
-    case BinaryOp::Lt: return C(x < y);
-    case BinaryOp::Le: return C(x <= y);
-    case BinaryOp::Gt: return C(x > y);
-    case BinaryOp::Ge: return C(x >= y);
-    case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
-    case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
-    case BinaryOp::ReluBackward: return y > C(0) ? x : C(0);
     case BinaryOp::SigmoidBackward: return x * y * (C(1) - y);
     case BinaryOp::TanhBackward: return x * (C(1) - mul_rn(y, y));
+    default: return x;  // binary_numeric's ops
   }
-  return x;
 }
 
 template <class C>
@@ -177,36 +153,43 @@ __device__ __forceinline__ C binary_int(BinaryOp op, C x, C y, int* flag) {
         if (flag) *flag = 1;
         return C(0);
       }
-      if (y == C(-1)) return C(U(0) - U(x));
-      return C(x / y);
-    case BinaryOp::Pow: {
+      return wrapping_div(x, y);
+    case BinaryOp::Pow:
       // Exact powers by squaring, wrapping; negative exponents are reported.
       if (y < 0) {
         if (flag) *flag = 1;
         return C(0);
       }
-      U r = 1, base = U(x);
-      for (C e = y; e > 0; e >>= 1) {
-        if (e & 1) r *= base;
-        base *= base;
-      }
-      return C(r);
-    }
+      return wrapping_pow(x, y);
     case BinaryOp::Minimum: return y < x ? y : x;
     case BinaryOp::Maximum: return x < y ? y : x;
+    case BinaryOp::SigmoidBackward: return C(U(x) * U(y) * (U(1) - U(y)));
+    case BinaryOp::TanhBackward: return C(U(x) * (U(1) - U(y) * U(y)));
+    default: return x;  // binary_numeric's ops
+  }
+}
+
+// Floats and integers: the ops with one formula for both (comparisons, logic and
+// relu's backward), then binary_float's or binary_int's.
+template <class C>
+__device__ __forceinline__ C binary_numeric(BinaryOp op, C x, C y, int* flag) {
+  switch (op) {
     case BinaryOp::Eq: return C(x == y);
     case BinaryOp::Ne: return C(x != y);
     case BinaryOp::Lt: return C(x < y);
     case BinaryOp::Le: return C(x <= y);
     case BinaryOp::Gt: return C(x > y);
     case BinaryOp::Ge: return C(x >= y);
-    case BinaryOp::LogicalAnd: return C(x != 0 && y != 0);
-    case BinaryOp::LogicalOr: return C(x != 0 || y != 0);
-    case BinaryOp::ReluBackward: return y > 0 ? x : C(0);
-    case BinaryOp::SigmoidBackward: return C(U(x) * U(y) * (U(1) - U(y)));
-    case BinaryOp::TanhBackward: return C(U(x) * (U(1) - U(y) * U(y)));
+    case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
+    case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
+    case BinaryOp::ReluBackward: return y > C(0) ? x : C(0);
+    default: break;
   }
-  return x;
+  if constexpr (std::is_floating_point_v<C>) {
+    return binary_float(op, x, y);
+  } else {
+    return binary_int(op, x, y, flag);
+  }
 }
 
 __device__ __forceinline__ bool binary_bool(BinaryOp op, bool x, bool y) {
@@ -229,10 +212,8 @@ __device__ __forceinline__ compute_t<T> binary_apply(BinaryOp op, compute_t<T> x
   using C = compute_t<T>;
   if constexpr (std::is_same_v<C, bool>) {
     return binary_bool(op, x, y);
-  } else if constexpr (std::is_floating_point_v<C>) {
-    return binary_float(op, x, y);
   } else {
-    return binary_int(op, x, y, flag);
+    return binary_numeric(op, x, y, flag);
   }
 }
 
@@ -257,52 +238,6 @@ __device__ __forceinline__ void store(void* p, bool bool_out, compute_t<T> r) {
   } else {
     *static_cast<T*>(p) = convert<T>(r);
   }
-}
-
-// The byte offsets of linear element i (< n) for every operand, in one pass over the
-// dims. Below 2^31 elements every index and size fits 32 bits, and 32-bit division is
-// several times cheaper than 64-bit division on the GPU.
-template <int N>
-__device__ __forceinline__ void offsets(const LoopGeometry<N>& g, int64_t i, int64_t n,
-                                        int64_t (&off)[N]) {
-  const bool narrow = n <= INT32_MAX;
-#pragma unroll
-  for (int k = 0; k < N; ++k) off[k] = 0;
-#pragma unroll
-  for (int d = kMaxLoopDims - 1; d >= 0; --d) {
-    if (d < g.ndim) {
-      int64_t q, r;
-      if (narrow) {
-        const uint32_t u = uint32_t(i), s = uint32_t(g.shape[d]), uq = u / s;
-        q = uq;
-        r = u - uq * s;
-      } else {
-        q = i / g.shape[d];
-        r = i - q * g.shape[d];
-      }
-#pragma unroll
-      for (int k = 0; k < N; ++k) off[k] += r * g.strides[k][d];
-      i = q;
-    }
-  }
-}
-
-// True when the loop is one contiguous run: the output dense (esize[0] bytes apart),
-// each input dense or broadcast (stride 0). step[k] is then 1 or 0 elements.
-template <int N>
-bool contiguous_run(const LoopGeometry<N>& g, const int (&esize)[N], int64_t (&step)[N]) {
-  for (int k = 0; k < N; ++k) step[k] = 0;
-  if (g.ndim == 0) return true;
-  if (g.ndim != 1 || g.strides[0][0] != esize[0]) return false;
-  step[0] = 1;
-  for (int k = 1; k < N; ++k) {
-    if (g.strides[k][0] == esize[k]) {
-      step[k] = 1;
-    } else if (g.strides[k][0] != 0) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // ---- kernels ----------------------------------------------------------------------
@@ -482,13 +417,7 @@ cudaError_t launch_binary(Launch l, BinaryOp op, KDType dt, bool bool_out, const
 cudaError_t launch_where(Launch l, int elem_size, const LoopGeometry<4>& g, int64_t n, void* out,
                          const void* cond, const void* a, const void* b) {
   if (n == 0) return cudaSuccess;
-  switch (elem_size) {
-    case 1: return where_typed<uint8_t>(l, g, n, out, cond, a, b);
-    case 2: return where_typed<uint16_t>(l, g, n, out, cond, a, b);
-    case 4: return where_typed<uint32_t>(l, g, n, out, cond, a, b);
-    case 8: return where_typed<uint64_t>(l, g, n, out, cond, a, b);
-  }
-  return cudaErrorInvalidValue;
+  return visit_bits(elem_size, [&]<class E>() { return where_typed<E>(l, g, n, out, cond, a, b); });
 }
 
 }  // namespace descent::cuda

@@ -34,6 +34,7 @@
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_utils.h"
 
 namespace descent::cuda {
 
@@ -99,15 +100,6 @@ struct CudnnSaved final : LstmSaved {
   Tensor weights;  // the weight space the forward ran with
   Tensor reserve;  // cuDNN's reserve space (raw bytes)
 };
-
-cudnnDataType_t cudnn_dtype(DType dt) {
-  switch (dt) {
-    case DType::F64: return CUDNN_DATA_DOUBLE;
-    case DType::F16: return CUDNN_DATA_HALF;
-    case DType::BF16: return CUDNN_DATA_BFLOAT16;
-    default: return CUDNN_DATA_FLOAT;
-  }
-}
 
 // cuDNN's bf16 RNNs need cuDNN 9.13 and compute capability 8.0.
 bool bf16_rnn_supported(int device) {

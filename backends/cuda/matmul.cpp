@@ -15,6 +15,7 @@
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 
@@ -44,16 +45,6 @@ Layout layout_of(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
   return {};
 }
 
-// Stride of batch dim `d` (of out's `nd` dims) in `x`, whose dims align to the right;
-// 0 where x broadcasts.
-int64_t batch_stride(const Tensor& x, int d, int nd, int64_t size, std::string_view which) {
-  const int xd = d - (nd - x.dim());
-  if (xd < 0 || x.shape()[xd] == 1) return 0;
-  check(x.shape()[xd] == size, kOp, "{} has shape {}: batch dim {} is {}, expected {} or 1", which,
-        x.shape(), xd, x.shape()[xd], size);
-  return x.strides()[xd];
-}
-
 // The distance between consecutive matrices of x when out's batch dims are flattened in
 // row-major order (0 when x broadcasts over all of them), or nullopt when no single
 // stride describes x's batch layout. Checks every batch dim against out's.
@@ -65,7 +56,7 @@ std::optional<int64_t> uniform_batch_stride(const Tensor& x, const Tensor& out,
   bool uniform = true;
   for (int d = nd - 3; d >= 0; --d) {
     const int64_t size = out.shape()[d];
-    const int64_t s = batch_stride(x, d, nd, size, which);
+    const int64_t s = matmul_batch_stride(x, d, nd, size, which);
     if (size == 1) continue;
     if (!stride) {
       stride = s;  // the innermost non-trivial batch dim: inner is still 1
@@ -93,15 +84,7 @@ void check_int(int64_t v, std::string_view what) {
 
 void CudaBackend::matmul(const MatmulArgs& args) {
   const Tensor &a0 = args.a, &b0 = args.b, &bias0 = args.bias, &out = args.out;
-  check(a0.defined() && b0.defined() && out.defined(), kOp, "a, b and out must be defined");
-  check(a0.dim() >= 2 && b0.dim() >= 2 && out.dim() >= 2 && a0.dim() <= out.dim() &&
-            b0.dim() <= out.dim(),
-        kOp, "expected a (..., M, K), b (..., K, N), out (..., M, N); got {}, {}, {}", a0.shape(),
-        b0.shape(), out.shape());
-  check(a0.dtype() == out.dtype() && b0.dtype() == out.dtype() &&
-            (!bias0.defined() || bias0.dtype() == out.dtype()),
-        kOp, "operands must share out's dtype {}, got a {} and b {}", out.dtype(), a0.dtype(),
-        b0.dtype());
+  check_matmul_operands(args);
   const Device dev = device();
   check(a0.device() == dev && b0.device() == dev && out.device() == dev &&
             (!bias0.defined() || bias0.device() == dev),
@@ -109,11 +92,8 @@ void CudaBackend::matmul(const MatmulArgs& args) {
         b0.device(), out.device());
   const DType dt = out.dtype();
   check(is_floating(dt), kOp, "dtype {} is not supported on cuda (f32, f64, f16, bf16)", dt);
-  const int64_t M = out.size(-2), N = out.size(-1), K = a0.size(-1);
-  check(a0.size(-2) == M && b0.size(-2) == K && b0.size(-1) == N, kOp,
-        "shapes do not fit: a {} · b {} → out {}", a0.shape(), b0.shape(), out.shape());
-  check(!bias0.defined() || bias0.numel() == N, kOp, "bias has {} elements, expected N = {}",
-        bias0.defined() ? bias0.numel() : 0, N);
+  const MatmulDims dims = check_matmul_shapes(args);
+  const int64_t M = dims.M, N = dims.N, K = dims.K;
   if (out.numel() == 0) return;
   activate();
   const Tensor bias = bias0.defined() ? bias0.reshape({N}) : Tensor();

@@ -1,6 +1,6 @@
 // The fused optimizer updates on CUDA (backend.h, "fused optimizer updates"). Every slot,
-// single- or multi-tensor, validates all its updates first (as the CPU backend's
-// check_operands), packs each one's device pointers and scalars, and hands them to
+// single- or multi-tensor, validates all its updates first (check_optim_operands, as the
+// CPU backend), packs each one's device pointers and scalars, and hands them to
 // optim_kernels.cu in chunks of up to kOptimMaxTensors tensors of one dtype: one launch
 // per chunk. The scalars are computed here in double exactly as backends/cpu/optim.cpp
 // computes them (e.g. 1 - lr·weight_decay), so both devices round the same values.
@@ -12,30 +12,11 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/optim_kernels.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 
 namespace {
-
-// The kernels index raw memory: a caller that breaks the contract gets an Error, not
-// an out-of-bounds access.
-void check_operands(std::string_view op, Device dev, const Tensor& param,
-                    std::initializer_list<const Tensor*> others) {
-  check(param.defined(), op, "param is undefined");
-  check(param.dtype() == DType::F32 || param.dtype() == DType::F64, op,
-        "got param dtype {}, expected f32 or f64", param.dtype());
-  check(param.is_contiguous(), op, "param must be contiguous");
-  check(param.device() == dev, op, "got param on {}, expected {}", param.device(), dev);
-  for (const Tensor* t : others) {
-    check(t->defined(), op, "a state or grad tensor is undefined");
-    check(t->shape() == param.shape(), op, "got operand shape {}, expected the param's {}",
-          t->shape(), param.shape());
-    check(t->dtype() == param.dtype(), op, "got operand dtype {}, expected the param's {}",
-          t->dtype(), param.dtype());
-    check(t->is_contiguous(), op, "every operand must be contiguous");
-    check(t->device() == param.device(), op, "every operand must be on the param's device");
-  }
-}
 
 // One validated update: the operands in the kernel's order and the scalars.
 struct Packed {
@@ -149,9 +130,9 @@ void run(CudaBackend& be, std::string_view op, OptimRule rule, std::span<const A
 Packed pack_sgd(std::string_view op, Device dev, const SgdUpdateArgs& a) {
   const bool mom = a.momentum != 0;
   if (mom) {
-    check_operands(op, dev, a.param, {&a.grad, &a.momentum_buffer});
+    check_optim_operands(op, a.param, {&a.grad, &a.momentum_buffer}, dev);
   } else {
-    check_operands(op, dev, a.param, {&a.grad});
+    check_optim_operands(op, a.param, {&a.grad}, dev);
   }
   return pack(a.param, {&a.grad, mom ? &a.momentum_buffer : nullptr},
               {a.weight_decay, a.lr, a.momentum, 1 - a.dampening},
@@ -162,9 +143,9 @@ Packed pack_sgd(std::string_view op, Device dev, const SgdUpdateArgs& a) {
 // flags: 2 centered, 3 momentum > 0.
 Packed pack_rmsprop(std::string_view op, Device dev, const RmspropUpdateArgs& a) {
   const bool mom = a.momentum > 0;
-  check_operands(op, dev, a.param, {&a.grad, &a.square_avg});
-  if (a.centered) check_operands(op, dev, a.param, {&a.grad_avg});
-  if (mom) check_operands(op, dev, a.param, {&a.momentum_buffer});
+  check_optim_operands(op, a.param, {&a.grad, &a.square_avg}, dev);
+  if (a.centered) check_optim_operands(op, a.param, {&a.grad_avg}, dev);
+  if (mom) check_optim_operands(op, a.param, {&a.momentum_buffer}, dev);
   return pack(a.param,
               {&a.grad, &a.square_avg, a.centered ? &a.grad_avg : nullptr,
                mom ? &a.momentum_buffer : nullptr},
@@ -176,9 +157,9 @@ Packed pack_rmsprop(std::string_view op, Device dev, const RmspropUpdateArgs& a)
 // flags: 2 decoupled weight decay, 3 amsgrad.
 Packed pack_adam(std::string_view op, Device dev, const AdamUpdateArgs& a) {
   if (a.amsgrad) {
-    check_operands(op, dev, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq, &a.max_exp_avg_sq});
+    check_optim_operands(op, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq, &a.max_exp_avg_sq}, dev);
   } else {
-    check_operands(op, dev, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
+    check_optim_operands(op, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq}, dev);
   }
   return pack(a.param,
               {&a.grad, &a.exp_avg, &a.exp_avg_sq, a.amsgrad ? &a.max_exp_avg_sq : nullptr},
@@ -189,7 +170,7 @@ Packed pack_adam(std::string_view op, Device dev, const AdamUpdateArgs& a) {
 }
 
 Packed pack_nadam(std::string_view op, Device dev, const NadamUpdateArgs& a) {
-  check_operands(op, dev, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
+  check_optim_operands(op, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq}, dev);
   return pack(a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq},
               {a.weight_decay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.eps,
                a.bias_correction2_sqrt, a.grad_coef, a.exp_avg_coef},
@@ -198,7 +179,7 @@ Packed pack_nadam(std::string_view op, Device dev, const NadamUpdateArgs& a) {
 
 // flags: 2 rectified.
 Packed pack_radam(std::string_view op, Device dev, const RadamUpdateArgs& a) {
-  check_operands(op, dev, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq});
+  check_optim_operands(op, a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq}, dev);
   return pack(a.param, {&a.grad, &a.exp_avg, &a.exp_avg_sq},
               {a.weight_decay, a.lr, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.eps,
                a.bias_correction1, a.bias_correction2_sqrt, a.rect},
@@ -206,20 +187,20 @@ Packed pack_radam(std::string_view op, Device dev, const RadamUpdateArgs& a) {
 }
 
 Packed pack_adagrad(std::string_view op, Device dev, const AdagradUpdateArgs& a) {
-  check_operands(op, dev, a.param, {&a.grad, &a.sum});
+  check_optim_operands(op, a.param, {&a.grad, &a.sum}, dev);
   return pack(a.param, {&a.grad, &a.sum}, {a.weight_decay, a.clr, a.eps},
               common_flags(a.maximize, a.weight_decay));
 }
 
 Packed pack_adadelta(std::string_view op, Device dev, const AdadeltaUpdateArgs& a) {
-  check_operands(op, dev, a.param, {&a.grad, &a.square_avg, &a.acc_delta});
+  check_optim_operands(op, a.param, {&a.grad, &a.square_avg, &a.acc_delta}, dev);
   return pack(a.param, {&a.grad, &a.square_avg, &a.acc_delta},
               {a.weight_decay, a.lr, a.rho, 1 - a.rho, a.eps},
               common_flags(a.maximize, a.weight_decay));
 }
 
 Packed pack_adamax(std::string_view op, Device dev, const AdamaxUpdateArgs& a) {
-  check_operands(op, dev, a.param, {&a.grad, &a.exp_avg, &a.exp_inf});
+  check_optim_operands(op, a.param, {&a.grad, &a.exp_avg, &a.exp_inf}, dev);
   return pack(a.param, {&a.grad, &a.exp_avg, &a.exp_inf},
               {a.weight_decay, a.beta1, 1 - a.beta1, a.beta2, a.eps, a.clr},
               common_flags(a.maximize, a.weight_decay));
@@ -227,7 +208,7 @@ Packed pack_adamax(std::string_view op, Device dev, const AdamaxUpdateArgs& a) {
 
 // Decoupled decay only: the weight decay flag selects p *= 1 - lr·weight_decay.
 Packed pack_lion(std::string_view op, Device dev, const LionUpdateArgs& a) {
-  check_operands(op, dev, a.param, {&a.grad, &a.exp_avg});
+  check_optim_operands(op, a.param, {&a.grad, &a.exp_avg}, dev);
   return pack(a.param, {&a.grad, &a.exp_avg},
               {a.lr, 1 - a.lr * a.weight_decay, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2},
               common_flags(a.maximize, a.weight_decay));

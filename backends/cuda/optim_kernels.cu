@@ -5,24 +5,18 @@
 //
 // Each rule is the CPU backend's loop body (backends/cpu/optim.cpp) with the same op
 // order, and with every product, quotient and square root written as a correctly
-// rounded intrinsic: nvcc would otherwise fuse `a + b * c` into one FMA, which rounds
-// once where the CPU rounds twice. So a step gives the CPU's result bit for bit, and
-// CPU and GPU trajectories agree exactly.
+// rounded intrinsic (mul_rn, div_rn, sqrt_rn: device_math.cuh): nvcc would otherwise
+// fuse `a + b * c` into one FMA, which rounds once where the CPU rounds twice. So a step
+// gives the CPU's result bit for bit, and CPU and GPU trajectories agree exactly. The
+// parts the rules have in common (the step's gradient, moving averages, Adam's moments)
+// are written once below.
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/device_types.cuh"
 #include "backends/cuda/optim_kernels.h"
 
 namespace descent::cuda {
 
 namespace {
-
-__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
-__device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }
-__device__ __forceinline__ float div(float a, float b) { return __fdiv_rn(a, b); }
-__device__ __forceinline__ double div(double a, double b) { return __ddiv_rn(a, b); }
-__device__ __forceinline__ float root(float a) { return __fsqrt_rn(a); }
-__device__ __forceinline__ double root(double a) { return __dsqrt_rn(a); }
-__device__ __forceinline__ float absval(float a) { return fabsf(a); }
-__device__ __forceinline__ double absval(double a) { return fabs(a); }
 
 // NaN-propagating max, as torch.maximum / amax (and the CPU backend).
 template <class T>
@@ -35,6 +29,48 @@ __device__ __forceinline__ T sign_of(T x) {
   return T((x > T(0)) - (x < T(0)));
 }
 
+// The gradient a rule steps along: grad negated for maximize, plus weight_decay·param
+// (weight_decay is s.v[0]) when `l2` (L2 weight decay, folded into the gradient).
+template <class T>
+struct StepGrad {
+  T sign, wd;
+  bool l2;
+  __device__ __forceinline__ T operator()(const T* grad, const T* param, int64_t i) const {
+    T g = mul_rn(sign, grad[i]);
+    if (l2) g = g + mul_rn(wd, param[i]);
+    return g;
+  }
+};
+template <class T>
+__device__ __forceinline__ StepGrad<T> step_grad(const OptimScalars& s, bool l2) {
+  return {(s.flags & kOptMaximize) ? T(-1) : T(1), T(s.v[0]), l2};
+}
+
+// The moving averages: b·m + c·g, and b·v + c·g·g for squares (as (c·g)·g, the CPU's
+// order); c is 1 - b, rounded on the host.
+template <class T>
+__device__ __forceinline__ T ema(T b, T m, T c, T g) {
+  return mul_rn(b, m) + mul_rn(c, g);
+}
+template <class T>
+__device__ __forceinline__ T ema_sq(T b, T v, T c, T g) {
+  return mul_rn(b, v) + mul_rn(mul_rn(c, g), g);
+}
+
+// Adam's first and second moments of g, stored back into m1 and m2.
+template <class T>
+struct Moments {
+  T m, v;
+};
+template <class T>
+__device__ __forceinline__ Moments<T> update_moments(T* m1, T* m2, int64_t i, T g, T b1, T b1c,
+                                                     T b2, T b2c) {
+  const Moments<T> r{ema(b1, m1[i], b1c, g), ema_sq(b2, m2[i], b2c, g)};
+  m1[i] = r.m;
+  m2[i] = r.v;
+  return r;
+}
+
 // Every rule updates elements [begin, end) of one tensor, a block's threads striding
 // through them. p holds the operands in optim.cpp's pack order; s.v the scalars.
 #define DESCENT_SLICE_LOOP(i) for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
@@ -44,19 +80,18 @@ __device__ void sgd(T* const* p, const OptimScalars& s, int64_t begin, int64_t e
   T* param = p[0];
   const T* grad = p[1];
   T* buf = p[2];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), lr = T(s.v[1]), m = T(s.v[2]), damp1 = T(s.v[3]);
-  const bool has_wd = s.flags & kOptWeightDecay, mom = s.flags & kOptFlag2;
-  const bool nesterov = s.flags & kOptFlag3, init = s.flags & kOptFlag4;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T lr = T(s.v[1]), m = T(s.v[2]), damp1 = T(s.v[3]);
+  const bool mom = s.flags & kOptFlag2, nesterov = s.flags & kOptFlag3;
+  const bool init = s.flags & kOptFlag4;
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
+    T g = step(grad, param, i);
     if (mom) {
-      const T v = init ? g : mul(m, buf[i]) + mul(damp1, g);
+      const T v = init ? g : ema(m, buf[i], damp1, g);
       buf[i] = v;
-      g = nesterov ? g + mul(m, v) : v;
+      g = nesterov ? g + mul_rn(m, v) : v;
     }
-    param[i] = param[i] - mul(lr, g);
+    param[i] = param[i] - mul_rn(lr, g);
   }
 }
 
@@ -65,58 +100,53 @@ __device__ void rmsprop(T* const* p, const OptimScalars& s, int64_t begin, int64
   T* param = p[0];
   const T* grad = p[1];
   T *sq = p[2], *ga = p[3], *buf = p[4];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), lr = T(s.v[1]), alpha = T(s.v[2]), alpha1 = T(s.v[3]);
-  const T eps = T(s.v[4]), m = T(s.v[5]);
-  const bool has_wd = s.flags & kOptWeightDecay, centered = s.flags & kOptFlag2;
-  const bool mom = s.flags & kOptFlag3;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T lr = T(s.v[1]), alpha = T(s.v[2]), alpha1 = T(s.v[3]), eps = T(s.v[4]);
+  const T m = T(s.v[5]);
+  const bool centered = s.flags & kOptFlag2, mom = s.flags & kOptFlag3;
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
-    const T v = mul(alpha, sq[i]) + mul(mul(alpha1, g), g);
+    const T g = step(grad, param, i);
+    const T v = ema_sq(alpha, sq[i], alpha1, g);
     sq[i] = v;
     T avg;
     if (centered) {
-      const T mg = mul(alpha, ga[i]) + mul(alpha1, g);
+      const T mg = ema(alpha, ga[i], alpha1, g);
       ga[i] = mg;
-      avg = root(v - mul(mg, mg)) + eps;
+      avg = sqrt_rn(v - mul_rn(mg, mg)) + eps;
     } else {
-      avg = root(v) + eps;
+      avg = sqrt_rn(v) + eps;
     }
     if (mom) {
-      const T nb = mul(m, buf[i]) + div(g, avg);
+      const T nb = mul_rn(m, buf[i]) + div_rn(g, avg);
       buf[i] = nb;
-      param[i] = param[i] - mul(lr, nb);
+      param[i] = param[i] - mul_rn(lr, nb);
     } else {
-      param[i] = param[i] - div(mul(lr, g), avg);
+      param[i] = param[i] - div_rn(mul_rn(lr, g), avg);
     }
   }
 }
 
+// flags: 2 decoupled weight decay (param *= decay), 3 amsgrad.
 template <class T>
 __device__ void adam(T* const* p, const OptimScalars& s, int64_t begin, int64_t end) {
   T* param = p[0];
   const T* grad = p[1];
   T *m1 = p[2], *m2 = p[3], *vmax = p[4];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), decay = T(s.v[1]), b1 = T(s.v[2]), b1c = T(s.v[3]);
-  const T b2 = T(s.v[4]), b2c = T(s.v[5]), eps = T(s.v[6]), step = T(s.v[7]), bc2s = T(s.v[8]);
   const bool has_wd = s.flags & kOptWeightDecay, decoupled = s.flags & kOptFlag2;
   const bool ams = s.flags & kOptFlag3;
+  const StepGrad<T> step = step_grad<T>(s, has_wd && !decoupled);
+  const T decay = T(s.v[1]), b1 = T(s.v[2]), b1c = T(s.v[3]), b2 = T(s.v[4]), b2c = T(s.v[5]);
+  const T eps = T(s.v[6]), step_size = T(s.v[7]), bc2s = T(s.v[8]);
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
+    const T g = step(grad, param, i);
     T pi = param[i];
-    if (has_wd && decoupled) pi = mul(pi, decay);
-    if (has_wd && !decoupled) g = g + mul(wd, pi);
-    const T mi = mul(b1, m1[i]) + mul(b1c, g);
-    T vi = mul(b2, m2[i]) + mul(mul(b2c, g), g);
-    m1[i] = mi;
-    m2[i] = vi;
+    if (has_wd && decoupled) pi = mul_rn(pi, decay);
+    Moments<T> mo = update_moments(m1, m2, i, g, b1, b1c, b2, b2c);
     if (ams) {
-      vi = nan_max(vmax[i], vi);
-      vmax[i] = vi;
+      mo.v = nan_max(vmax[i], mo.v);
+      vmax[i] = mo.v;
     }
-    param[i] = pi - div(mul(step, mi), div(root(vi), bc2s) + eps);
+    param[i] = pi - div_rn(mul_rn(step_size, mo.m), div_rn(sqrt_rn(mo.v), bc2s) + eps);
   }
 }
 
@@ -125,45 +155,37 @@ __device__ void nadam(T* const* p, const OptimScalars& s, int64_t begin, int64_t
   T* param = p[0];
   const T* grad = p[1];
   T *m1 = p[2], *m2 = p[3];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), b1 = T(s.v[1]), b1c = T(s.v[2]), b2 = T(s.v[3]), b2c = T(s.v[4]);
-  const T eps = T(s.v[5]), bc2s = T(s.v[6]), cg = T(s.v[7]), cm = T(s.v[8]);
-  const bool has_wd = s.flags & kOptWeightDecay;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T b1 = T(s.v[1]), b1c = T(s.v[2]), b2 = T(s.v[3]), b2c = T(s.v[4]), eps = T(s.v[5]);
+  const T bc2s = T(s.v[6]), cg = T(s.v[7]), cm = T(s.v[8]);
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
-    const T mi = mul(b1, m1[i]) + mul(b1c, g);
-    const T vi = mul(b2, m2[i]) + mul(mul(b2c, g), g);
-    m1[i] = mi;
-    m2[i] = vi;
-    const T d = div(root(vi), bc2s) + eps;
-    const T pi = param[i] + div(mul(cg, g), d);
-    param[i] = pi + div(mul(cm, mi), d);
+    const T g = step(grad, param, i);
+    const Moments<T> mo = update_moments(m1, m2, i, g, b1, b1c, b2, b2c);
+    const T d = div_rn(sqrt_rn(mo.v), bc2s) + eps;
+    const T pi = param[i] + div_rn(mul_rn(cg, g), d);
+    param[i] = pi + div_rn(mul_rn(cm, mo.m), d);
   }
 }
 
+// flags: 2 rectified.
 template <class T>
 __device__ void radam(T* const* p, const OptimScalars& s, int64_t begin, int64_t end) {
   T* param = p[0];
   const T* grad = p[1];
   T *m1 = p[2], *m2 = p[3];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), lr = T(s.v[1]), b1 = T(s.v[2]), b1c = T(s.v[3]), b2 = T(s.v[4]);
-  const T b2c = T(s.v[5]), eps = T(s.v[6]), bc1 = T(s.v[7]), bc2s = T(s.v[8]);
-  const T rect = T(s.v[9]);
-  const bool has_wd = s.flags & kOptWeightDecay, rectified = s.flags & kOptFlag2;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T lr = T(s.v[1]), b1 = T(s.v[2]), b1c = T(s.v[3]), b2 = T(s.v[4]), b2c = T(s.v[5]);
+  const T eps = T(s.v[6]), bc1 = T(s.v[7]), bc2s = T(s.v[8]), rect = T(s.v[9]);
+  const bool rectified = s.flags & kOptFlag2;
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
-    const T mi = mul(b1, m1[i]) + mul(b1c, g);
-    const T vi = mul(b2, m2[i]) + mul(mul(b2c, g), g);
-    m1[i] = mi;
-    m2[i] = vi;
-    const T mhat = div(mi, bc1);
+    const T g = step(grad, param, i);
+    const Moments<T> mo = update_moments(m1, m2, i, g, b1, b1c, b2, b2c);
+    const T mhat = div_rn(mo.m, bc1);
     if (rectified) {
-      param[i] = param[i] - mul(mul(mul(mhat, lr), div(bc2s, root(vi) + eps)), rect);
+      param[i] =
+          param[i] - mul_rn(mul_rn(mul_rn(mhat, lr), div_rn(bc2s, sqrt_rn(mo.v) + eps)), rect);
     } else {
-      param[i] = param[i] - mul(mhat, lr);
+      param[i] = param[i] - mul_rn(mhat, lr);
     }
   }
 }
@@ -173,15 +195,13 @@ __device__ void adagrad(T* const* p, const OptimScalars& s, int64_t begin, int64
   T* param = p[0];
   const T* grad = p[1];
   T* sum = p[2];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), clr = T(s.v[1]), eps = T(s.v[2]);
-  const bool has_wd = s.flags & kOptWeightDecay;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T clr = T(s.v[1]), eps = T(s.v[2]);
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
-    const T si = sum[i] + mul(g, g);
+    const T g = step(grad, param, i);
+    const T si = sum[i] + mul_rn(g, g);
     sum[i] = si;
-    param[i] = param[i] - div(mul(clr, g), root(si) + eps);
+    param[i] = param[i] - div_rn(mul_rn(clr, g), sqrt_rn(si) + eps);
   }
 }
 
@@ -190,17 +210,15 @@ __device__ void adadelta(T* const* p, const OptimScalars& s, int64_t begin, int6
   T* param = p[0];
   const T* grad = p[1];
   T *sq = p[2], *acc = p[3];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), lr = T(s.v[1]), rho = T(s.v[2]), rho1 = T(s.v[3]), eps = T(s.v[4]);
-  const bool has_wd = s.flags & kOptWeightDecay;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T lr = T(s.v[1]), rho = T(s.v[2]), rho1 = T(s.v[3]), eps = T(s.v[4]);
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
-    const T v = mul(rho, sq[i]) + mul(mul(rho1, g), g);
+    const T g = step(grad, param, i);
+    const T v = ema_sq(rho, sq[i], rho1, g);
     sq[i] = v;
-    const T delta = mul(div(root(acc[i] + eps), root(v + eps)), g);
-    acc[i] = mul(rho, acc[i]) + mul(mul(rho1, delta), delta);
-    param[i] = param[i] - mul(lr, delta);
+    const T delta = mul_rn(div_rn(sqrt_rn(acc[i] + eps), sqrt_rn(v + eps)), g);
+    acc[i] = ema_sq(rho, acc[i], rho1, delta);
+    param[i] = param[i] - mul_rn(lr, delta);
   }
 }
 
@@ -209,37 +227,34 @@ __device__ void adamax(T* const* p, const OptimScalars& s, int64_t begin, int64_
   T* param = p[0];
   const T* grad = p[1];
   T *m1 = p[2], *u = p[3];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
-  const T wd = T(s.v[0]), b1 = T(s.v[1]), b1c = T(s.v[2]), b2 = T(s.v[3]), eps = T(s.v[4]);
-  const T clr = T(s.v[5]);
-  const bool has_wd = s.flags & kOptWeightDecay;
+  const StepGrad<T> step = step_grad<T>(s, s.flags & kOptWeightDecay);
+  const T b1 = T(s.v[1]), b1c = T(s.v[2]), b2 = T(s.v[3]), eps = T(s.v[4]), clr = T(s.v[5]);
   DESCENT_SLICE_LOOP(i) {
-    T g = mul(gs, grad[i]);
-    if (has_wd) g = g + mul(wd, param[i]);
-    const T mi = mul(b1, m1[i]) + mul(b1c, g);
+    const T g = step(grad, param, i);
+    const T mi = ema(b1, m1[i], b1c, g);
     m1[i] = mi;
-    const T ui = nan_max(mul(b2, u[i]), absval(g) + eps);
+    const T ui = nan_max(mul_rn(b2, u[i]), m_fabs(g) + eps);
     u[i] = ui;
-    param[i] = param[i] - div(mul(clr, mi), ui);
+    param[i] = param[i] - div_rn(mul_rn(clr, mi), ui);
   }
 }
 
+// Decoupled decay only (s.v[0] is lr here): the weight decay flag selects param *= decay.
 template <class T>
 __device__ void lion(T* const* p, const OptimScalars& s, int64_t begin, int64_t end) {
   T* param = p[0];
   const T* grad = p[1];
   T* m1 = p[2];
-  const T gs = (s.flags & kOptMaximize) ? T(-1) : T(1);
+  const StepGrad<T> step = step_grad<T>(s, false);
   const T lr = T(s.v[0]), decay = T(s.v[1]), b1 = T(s.v[2]), b1c = T(s.v[3]);
   const T b2 = T(s.v[4]), b2c = T(s.v[5]);
   const bool has_wd = s.flags & kOptWeightDecay;
   DESCENT_SLICE_LOOP(i) {
-    const T g = mul(gs, grad[i]);
+    const T g = step(grad, param, i);
     T pi = param[i];
-    if (has_wd) pi = mul(pi, decay);
-    const T c = mul(b1, m1[i]) + mul(b1c, g);
-    param[i] = pi - mul(lr, sign_of(c));
-    m1[i] = mul(b2, m1[i]) + mul(b2c, g);
+    if (has_wd) pi = mul_rn(pi, decay);
+    param[i] = pi - mul_rn(lr, sign_of(ema(b1, m1[i], b1c, g)));
+    m1[i] = ema(b2, m1[i], b2c, g);
   }
 }
 

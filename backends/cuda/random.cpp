@@ -3,13 +3,12 @@
 // from them, so a generator state gives the same tensor on either device.
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_utils.h"
 #include "backends/cuda/random_kernels.h"
 
 namespace descent::cuda {
 
 namespace {
-
-static_assert(int(KDType::F16) == int(DType::F16) && int(KDType::Bool) == int(DType::Bool));
 
 void check_output(std::string_view op, const Tensor& out, Device dev) {
   check(out.defined(), op, "output is undefined");
@@ -31,7 +30,7 @@ void CudaBackend::uniform(const Tensor& out, double lo, double hi, Generator& ge
   const uint64_t first = gen.advance(uint64_t((n + per_counter - 1) / per_counter));
   if (n == 0) return;
   activate();
-  CUDA_CHECK(launch_uniform(out.raw_data(), KDType(dt), n, gen.seed(), first, lo, hi,
+  CUDA_CHECK(launch_uniform(out.raw_data(), kdtype(dt), n, gen.seed(), first, lo, hi,
                             Launch{stream(), error_flag()}));
 }
 
@@ -44,7 +43,7 @@ void CudaBackend::normal(const Tensor& out, double mean, double std, Generator& 
   const uint64_t first = gen.advance(uint64_t((n + 1) / 2));
   if (n == 0) return;
   activate();
-  CUDA_CHECK(launch_normal(out.raw_data(), KDType(dt), n, gen.seed(), first, mean, std,
+  CUDA_CHECK(launch_normal(out.raw_data(), kdtype(dt), n, gen.seed(), first, mean, std,
                            Launch{stream(), error_flag()}));
 }
 

@@ -19,37 +19,34 @@ namespace {
 
 constexpr double kTwoPi = 6.283185307179586;  // as backends/cpu/random.cpp
 
-// f32, f16, bf16: 4 values of 24 random bits per counter, computed in f32.
+// Values per counter: 4 of 24 random bits for f32, f16 and bf16 (computed in f32), 2 of
+// 53 bits for f64 and the integer types (computed in f64).
 template <class T>
-__global__ void uniform4_kernel(T* out, int64_t n, int64_t counters, uint64_t seed, uint64_t first,
-                                float base, float scale) {
-  DESCENT_GRID_STRIDE(c, counters) {
-    const auto r = Philox4x32::generate(seed, first + uint64_t(c));
-    for (int k = 0; k < 4; ++k) {
-      const int64_t i = c * 4 + k;
-      if (i >= n) break;
-      out[i] = convert<T>(base + __fmul_rn(scale, Philox4x32::to_unit_float(r[k])));
-    }
-  }
-}
+inline constexpr int kPerCounter = std::is_same_v<compute_t<T>, float> ? 4 : 2;
 
-// f64 and the integer types: 2 values of 53 random bits per counter, computed in f64.
 template <class T>
-__global__ void uniform2_kernel(T* out, int64_t n, int64_t counters, uint64_t seed, uint64_t first,
-                                double lo, double hi) {
+__global__ void uniform_kernel(T* out, int64_t n, int64_t counters, uint64_t seed, uint64_t first,
+                               double lo, double hi) {
+  constexpr int K = kPerCounter<T>;
+  // The CPU rounds the range to f32 once, before its loop.
+  const float base = float(lo), scale = float(hi - lo);
   DESCENT_GRID_STRIDE(c, counters) {
     const auto r = Philox4x32::generate(seed, first + uint64_t(c));
-    for (int k = 0; k < 2; ++k) {
-      const int64_t i = c * 2 + k;
+    for (int k = 0; k < K; ++k) {
+      const int64_t i = c * K + k;
       if (i >= n) break;
-      const double u = Philox4x32::to_unit_double(r[2 * k], r[2 * k + 1]);
-      const double v = lo + __dmul_rn(u, hi - lo);
-      if constexpr (std::is_integral_v<T>) {
-        // floor, then std::min(v, hi - 1) as the CPU writes it.
-        const double f = floor(v), top = hi - 1;
-        out[i] = T(top < f ? top : f);
+      if constexpr (K == 4) {
+        out[i] = convert<T>(base + __fmul_rn(scale, Philox4x32::to_unit_float(r[k])));
       } else {
-        out[i] = T(v);
+        const double u = Philox4x32::to_unit_double(r[2 * k], r[2 * k + 1]);
+        const double v = lo + __dmul_rn(u, hi - lo);
+        if constexpr (std::is_integral_v<T>) {
+          // floor, then std::min(v, hi - 1) as the CPU writes it.
+          const double f = floor(v), top = hi - 1;
+          out[i] = T(top < f ? top : f);
+        } else {
+          out[i] = T(v);
+        }
       }
     }
   }
@@ -74,63 +71,32 @@ __global__ void normal_kernel(T* out, int64_t n, int64_t counters, uint64_t seed
   }
 }
 
-template <class T>
-cudaError_t uniform4(void* out, int64_t n, uint64_t seed, uint64_t first, double lo, double hi,
-                     Launch l) {
-  const int64_t counters = (n + 3) / 4;
-  // The CPU rounds the range to f32 once, before the loop.
-  const float scale = float(hi - lo), base = float(lo);
-  uniform4_kernel<T><<<blocks_for(counters), kThreads, 0, l.stream>>>(
-      static_cast<T*>(out), n, counters, seed, first, base, scale);
-  return cudaGetLastError();
-}
-
-template <class T>
-cudaError_t uniform2(void* out, int64_t n, uint64_t seed, uint64_t first, double lo, double hi,
-                     Launch l) {
-  const int64_t counters = (n + 1) / 2;
-  uniform2_kernel<T><<<blocks_for(counters), kThreads, 0, l.stream>>>(
-      static_cast<T*>(out), n, counters, seed, first, lo, hi);
-  return cudaGetLastError();
-}
-
-template <class T>
-cudaError_t normal(void* out, int64_t n, uint64_t seed, uint64_t first, double mean, double std,
-                   Launch l) {
-  const int64_t counters = (n + 1) / 2;
-  normal_kernel<T><<<blocks_for(counters), kThreads, 0, l.stream>>>(
-      static_cast<T*>(out), n, counters, seed, first, mean, std);
-  return cudaGetLastError();
-}
-
 }  // namespace
 
 cudaError_t launch_uniform(void* out, KDType dt, int64_t n, uint64_t seed, uint64_t first,
                            double lo, double hi, Launch l) {
   if (n <= 0) return cudaSuccess;
-  switch (dt) {
-    case KDType::F32: return uniform4<float>(out, n, seed, first, lo, hi, l);
-    case KDType::F16: return uniform4<__half>(out, n, seed, first, lo, hi, l);
-    case KDType::BF16: return uniform4<__nv_bfloat16>(out, n, seed, first, lo, hi, l);
-    case KDType::F64: return uniform2<double>(out, n, seed, first, lo, hi, l);
-    case KDType::I32: return uniform2<int32_t>(out, n, seed, first, lo, hi, l);
-    case KDType::I64: return uniform2<int64_t>(out, n, seed, first, lo, hi, l);
-    case KDType::Bool: break;
-  }
-  return cudaErrorInvalidValue;
+  return visit(dt, [&]<class T>() {
+    if constexpr (std::is_same_v<T, bool>) {
+      return cudaErrorInvalidValue;
+    } else {
+      const int64_t counters = (n + kPerCounter<T> - 1) / kPerCounter<T>;
+      uniform_kernel<T><<<blocks_for(counters), kThreads, 0, l.stream>>>(
+          static_cast<T*>(out), n, counters, seed, first, lo, hi);
+      return cudaGetLastError();
+    }
+  });
 }
 
 cudaError_t launch_normal(void* out, KDType dt, int64_t n, uint64_t seed, uint64_t first,
                           double mean, double std, Launch l) {
   if (n <= 0) return cudaSuccess;
-  switch (dt) {
-    case KDType::F32: return normal<float>(out, n, seed, first, mean, std, l);
-    case KDType::F64: return normal<double>(out, n, seed, first, mean, std, l);
-    case KDType::F16: return normal<__half>(out, n, seed, first, mean, std, l);
-    case KDType::BF16: return normal<__nv_bfloat16>(out, n, seed, first, mean, std, l);
-    default: break;
-  }
-  return cudaErrorInvalidValue;
+  const int64_t counters = (n + 1) / 2;
+  return visit_floating(dt, [&]<class T>() {
+    normal_kernel<T><<<blocks_for(counters), kThreads, 0, l.stream>>>(
+        static_cast<T*>(out), n, counters, seed, first, mean, std);
+    return cudaGetLastError();
+  });
 }
 
 }  // namespace descent::cuda

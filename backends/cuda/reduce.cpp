@@ -1,13 +1,16 @@
-// Reductions and all_finite on CUDA: argument checks as backends/cpu/reduce.cpp and
-// copy.cpp, then a ReducePlan for reduce_kernels.cu. x is read in place through its
-// strides (two LoopGeometry's: kept dims and reduced dims, both in x's order, so
-// ArgMax/ArgMin indices count like the CPU's), one group of threads per output.
+// Reductions and all_finite on CUDA: the argument checks shared with
+// backends/cpu/reduce.cpp (slot_helpers.h), then a ReducePlan for reduce_kernels.cu. x is
+// read in place through its strides (two LoopGeometry's: kept dims and reduced dims, both
+// in x's order, so ArgMax/ArgMin indices count like the CPU's), one group of threads per
+// output.
 #include <algorithm>
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_utils.h"
 #include "backends/cuda/reduce_kernels.h"
 #include "backends/geometry.h"
+#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 
@@ -21,14 +24,7 @@ constexpr int64_t kMinPerLane = 16;
 constexpr int64_t kMaxChunks = 1024;
 constexpr int kBlockThreads = 256;  // device_types.cuh's kThreads
 
-KDType kdtype(DType t) { return KDType(uint8_t(t)); }
-DType dtype_of(KDType t) { return DType(uint8_t(t)); }
-
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-void check_device(const Device& want, const Tensor& t, std::string_view op) {
-  check(t.device() == want, op, "expected tensors on {}, got one on {}", want, t.device());
-}
 
 // Lanes per output: one thread per output when the reduced elements are not adjacent
 // in memory (neighbouring threads then read neighbouring columns) or few; a warp or
@@ -63,28 +59,10 @@ void CudaBackend::reduce(const ReduceArgs& a) {
   check_device(device(), x, "reduce");
   check_device(device(), out, "reduce");
   const bool is_arg = a.op == ReduceOp::ArgMax || a.op == ReduceOp::ArgMin;
-  Shape want = x.shape();
-  for (int k = 0; k < x.dim(); ++k) {
-    if (a.dims >> k & 1u) want[k] = 1;
-  }
-  const DType want_dtype = is_arg                                           ? DType::I64
-                           : a.op == ReduceOp::All || a.op == ReduceOp::Any ? DType::Bool
-                                                                            : x.dtype();
-  check(out.shape() == want && out.dtype() == want_dtype && out.is_contiguous(), "reduce",
-        "output must be a contiguous {} tensor of shape {}, got {} of shape {}", want_dtype, want,
-        out.dtype(), out.shape());
-  uint32_t dims = 0;
-  for (int k = 0; k < x.dim(); ++k) {
-    if ((a.dims >> k & 1u) && x.shape()[k] != 1) dims |= 1u << k;
-  }
-  if (x.numel() == 0) {
-    bool empty_reduce = false;
-    for (int k = 0; k < x.dim(); ++k) empty_reduce |= (dims >> k & 1u) && x.shape()[k] == 0;
-    if (!empty_reduce) return;  // nothing to write
-    check(a.op == ReduceOp::Sum || a.op == ReduceOp::All || a.op == ReduceOp::Any, "reduce",
-          "cannot take max/min/argmax/argmin over an empty dimension (input shape {})", x.shape());
-    // Falls through: a plan with r == 0 writes the op's identity (0, true, false).
-  }
+  const uint32_t dims = check_reduce(a);
+  // An empty reduced dim falls through: a plan with r == 0 writes the op's identity (0,
+  // true, false).
+  if (x.numel() == 0 && !empty_reduce_writes_identity(a, dims)) return;  // nothing to write
   if (a.op == ReduceOp::Sum && x.dtype() == DType::Bool) {
     fail("sum", "sum of a bool tensor: convert it to an integer dtype first");
   }

@@ -105,18 +105,6 @@ __device__ __forceinline__ State<A> element(ReduceOp op, const T* p, int64_t r) 
   }
 }
 
-// Byte offset of element i of a one-operand geometry; the outermost dim needs no
-// division (i is below its size).
-__device__ __forceinline__ int64_t offset1(const LoopGeometry<1>& g, int64_t i) {
-  int64_t off = 0;
-  for (int d = g.ndim - 1; d > 0; --d) {
-    const int64_t s = g.shape[d], q = i / s;
-    off += (i - q * s) * g.strides[0][d];
-    i = q;
-  }
-  return g.ndim > 0 ? off + i * g.strides[0][0] : 0;
-}
-
 template <class A>
 __device__ __forceinline__ State<A> shfl_down(const State<A>& s, int off) {
   return {__shfl_down_sync(0xffffffffu, s.v, off), __shfl_down_sync(0xffffffffu, s.i, off)};
@@ -162,20 +150,15 @@ __global__ void reduce_kernel(ReduceOp op, const char* x, void* out, ReducePlan 
   using A = acc_t<T>;
   const int lanes = p.lanes;
   const int lane = int(threadIdx.x) % lanes;
-  const int64_t per_block = kThreads / lanes;
-  const int64_t groups = p.outputs * p.chunks;
-  // The loop bound is the same for every thread of a group, so the group's shuffles
-  // and barriers are reached by all of its threads.
-  for (int64_t g = int64_t(blockIdx.x) * per_block + threadIdx.x / lanes; g < groups;
-       g += int64_t(gridDim.x) * per_block) {
+  DESCENT_GROUP_STRIDE(g, p.outputs * p.chunks, lanes) {
     const int64_t o = g % p.outputs, c = g / p.outputs;
-    const char* base = x + offset1(p.kept, o);
+    const char* base = x + offset_of(p.kept, o, p.outputs);
     const int64_t r0 = c * p.chunk;
     const int64_t r1 = r0 + p.chunk < p.r ? r0 + p.chunk : p.r;
     State<A> s = identity<A>(op);
     for (int64_t r = r0 + lane; r < r1; r += lanes) {
-      s = combine(op, s,
-                  element<T, A>(op, reinterpret_cast<const T*>(base + offset1(p.red, r)), r));
+      s = combine(
+          op, s, element<T, A>(op, reinterpret_cast<const T*>(base + offset_of(p.red, r, p.r)), r));
     }
     s = group_reduce(op, s, lanes);
     if (lane != 0) continue;
@@ -213,7 +196,7 @@ __device__ __forceinline__ bool finite(const T* p) {
 template <class T>
 __global__ void nonfinite_strided_kernel(const char* x, LoopGeometry<1> g, int64_t n, int* flag) {
   bool bad = false;
-  DESCENT_GRID_STRIDE(i, n) { bad |= !finite(reinterpret_cast<const T*>(x + offset1(g, i))); }
+  DESCENT_GRID_STRIDE(i, n) { bad |= !finite(reinterpret_cast<const T*>(x + offset_of(g, i, n))); }
   if (bad) atomicExch(flag, 1);
 }
 
@@ -227,17 +210,6 @@ __global__ void nonfinite_batch_kernel(FiniteBatch b, int* flag) {
   if (bad) atomicExch(flag, 1);
 }
 
-template <class F>
-cudaError_t visit_floating(KDType dt, F&& f) {
-  switch (dt) {
-    case KDType::F32: return f.template operator()<float>();
-    case KDType::F64: return f.template operator()<double>();
-    case KDType::F16: return f.template operator()<__half>();
-    case KDType::BF16: return f.template operator()<__nv_bfloat16>();
-    default: return cudaErrorInvalidValue;
-  }
-}
-
 }  // namespace
 
 cudaError_t launch_reduce(ReduceOp op, KDType dt, const void* x, void* out, const ReducePlan& plan,
@@ -246,10 +218,7 @@ cudaError_t launch_reduce(ReduceOp op, KDType dt, const void* x, void* out, cons
   return visit(dt, [&]<class T>() {
     using A = acc_t<T>;
     if (plan.lanes != 1 && plan.lanes != 32 && plan.lanes != kThreads) return cudaErrorInvalidValue;
-    const int64_t per_block = kThreads / plan.lanes;
-    const int64_t groups = plan.outputs * plan.chunks;
-    const int64_t want = (groups + per_block - 1) / per_block;
-    const unsigned blocks = unsigned(want < 65535 * 8 ? want : 65535 * 8);
+    const unsigned blocks = blocks_for_groups(plan.outputs * plan.chunks, plan.lanes);
     A* pv = plan.chunks > 1 ? static_cast<A*>(partial_values) : nullptr;
     int64_t* pi = plan.chunks > 1 ? partial_indices : nullptr;
     reduce_kernel<T>

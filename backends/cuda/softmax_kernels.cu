@@ -13,30 +13,13 @@
 
 #include <limits>
 
+#include "backends/cuda/device_math.cuh"
 #include "backends/cuda/device_types.cuh"
 #include "backends/cuda/softmax_kernels.h"
 
 namespace descent::cuda {
 
 namespace {
-
-template <class C>
-__device__ __forceinline__ C exp_c(C v) {
-  if constexpr (std::is_same_v<C, float>) {
-    return expf(v);
-  } else {
-    return exp(v);
-  }
-}
-
-template <class C>
-__device__ __forceinline__ C log_c(C v) {
-  if constexpr (std::is_same_v<C, float>) {
-    return logf(v);
-  } else {
-    return log(v);
-  }
-}
 
 // std::max(m, v) as the CPU has it: a NaN v leaves m alone.
 template <class C>
@@ -64,19 +47,13 @@ __device__ __forceinline__ C group_all(C v, int lanes, C* sh) {
   return v;
 }
 
-// Loops over the lines of one group. The bound is the same for every thread of a
-// group, so all of them reach its shuffles and barriers.
-#define DESCENT_FOR_EACH_LINE(line, lines, lanes)                                         \
-  for (int64_t line = int64_t(blockIdx.x) * (kThreads / (lanes)) + threadIdx.x / (lanes); \
-       line < (lines); line += int64_t(gridDim.x) * (kThreads / (lanes)))
-
 template <class T>
 __global__ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, bool log,
                                int lanes) {
   using C = compute_t<T>;
   __shared__ C sh[kThreads / 32];
   const int lane = int(threadIdx.x) % lanes;
-  DESCENT_FOR_EACH_LINE(line, outer * inner, lanes) {
+  DESCENT_GROUP_STRIDE(line, outer * inner, lanes) {
     const int64_t o = line / inner, j = line - o * inner;
     const T* xl = x + o * d * inner + j;
     T* yl = y + o * d * inner + j;
@@ -84,17 +61,17 @@ __global__ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t d, int64
     for (int64_t k = lane; k < d; k += lanes) m = max_c(m, load(xl + k * inner));
     m = group_all<true>(m, lanes, sh);
     C s = 0;
-    for (int64_t k = lane; k < d; k += lanes) s += exp_c(load(xl + k * inner) - m);
+    for (int64_t k = lane; k < d; k += lanes) s += m_exp(load(xl + k * inner) - m);
     s = group_all<false>(s, lanes, sh);
     if (log) {
-      const C ls = log_c(s);
+      const C ls = m_log(s);
       for (int64_t k = lane; k < d; k += lanes) {
         yl[k * inner] = convert<T>((load(xl + k * inner) - m) - ls);
       }
     } else {
       const C inv = C(1) / s;
       for (int64_t k = lane; k < d; k += lanes) {
-        yl[k * inner] = convert<T>(exp_c(load(xl + k * inner) - m) * inv);
+        yl[k * inner] = convert<T>(m_exp(load(xl + k * inner) - m) * inv);
       }
     }
   }
@@ -106,7 +83,7 @@ __global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t o
   using C = compute_t<T>;
   __shared__ C sh[kThreads / 32];
   const int lane = int(threadIdx.x) % lanes;
-  DESCENT_FOR_EACH_LINE(line, outer * inner, lanes) {
+  DESCENT_GROUP_STRIDE(line, outer * inner, lanes) {
     const int64_t o = line / inner, j = line - o * inner;
     const int64_t base = o * d * inner + j;
     const T *yl = y + base, *gl = g + base;
@@ -121,7 +98,7 @@ __global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t o
     if (log) {
       for (int64_t k = lane; k < d; k += lanes) {
         const int64_t i = k * inner;
-        gxl[i] = convert<T>(load(gl + i) - exp_c(load(yl + i)) * s);
+        gxl[i] = convert<T>(load(gl + i) - m_exp(load(yl + i)) * s);
       }
     } else {
       for (int64_t k = lane; k < d; k += lanes) {
@@ -132,30 +109,11 @@ __global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t o
   }
 }
 
-#undef DESCENT_FOR_EACH_LINE
-
 // Threads per line (see the header comment).
 int lanes_for(int64_t outer, int64_t d, int64_t inner) {
   if (inner == 1) return d <= 16 ? 1 : d < 2048 ? 32 : kThreads;
   if (outer * inner >= 8192) return 1;
   return d < 2048 ? 32 : kThreads;
-}
-
-unsigned blocks_for_lines(int64_t lines, int lanes) {
-  const int64_t per_block = kThreads / lanes;
-  const int64_t b = (lines + per_block - 1) / per_block;
-  return unsigned(b < 1 ? 1 : b > 65535 * 8 ? 65535 * 8 : b);
-}
-
-template <class F>
-cudaError_t visit_floating(KDType dt, F&& f) {
-  switch (dt) {
-    case KDType::F32: return f.template operator()<float>();
-    case KDType::F64: return f.template operator()<double>();
-    case KDType::F16: return f.template operator()<__half>();
-    case KDType::BF16: return f.template operator()<__nv_bfloat16>();
-    default: return cudaErrorInvalidValue;
-  }
 }
 
 }  // namespace
@@ -165,7 +123,7 @@ cudaError_t launch_softmax(KDType dt, const void* x, void* y, int64_t outer, int
   if (outer * d * inner == 0) return cudaSuccess;
   const int lanes = lanes_for(outer, d, inner);
   return visit_floating(dt, [&]<class T>() {
-    softmax_kernel<T><<<blocks_for_lines(outer * inner, lanes), kThreads, 0, l.stream>>>(
+    softmax_kernel<T><<<blocks_for_groups(outer * inner, lanes), kThreads, 0, l.stream>>>(
         static_cast<const T*>(x), static_cast<T*>(y), outer, d, inner, log, lanes);
     return cudaGetLastError();
   });
@@ -176,7 +134,7 @@ cudaError_t launch_softmax_backward(KDType dt, const void* y, const void* g, voi
   if (outer * d * inner == 0) return cudaSuccess;
   const int lanes = lanes_for(outer, d, inner);
   return visit_floating(dt, [&]<class T>() {
-    softmax_backward_kernel<T><<<blocks_for_lines(outer * inner, lanes), kThreads, 0, l.stream>>>(
+    softmax_backward_kernel<T><<<blocks_for_groups(outer * inner, lanes), kThreads, 0, l.stream>>>(
         static_cast<const T*>(y), static_cast<const T*>(g), static_cast<T*>(gx), outer, d, inner,
         log, lanes);
     return cudaGetLastError();
