@@ -94,9 +94,15 @@ void CudaAllocator::release_cache_locked() {
   if (free_.empty()) return;
   CUDA_CHECK(cudaSetDevice(device_));
   CUDA_CHECK(cudaDeviceSynchronize());
-  for (auto& [size, p] : free_) CUDA_CHECK(cudaFree(p));
-  free_.clear();
-  cached_ = 0;
+  // Each block leaves the list as it is freed, so a failing cudaFree leaves the list
+  // holding only blocks that are still allocated.
+  while (!free_.empty()) {
+    auto it = free_.begin();
+    void* p = it->second;
+    cached_ -= it->first;
+    free_.erase(it);
+    CUDA_CHECK(cudaFree(p));
+  }
 }
 
 }  // namespace descent::cuda

@@ -1,7 +1,9 @@
 #pragma once
 // The CUDA backend: cuBLAS for matmul, cuDNN for batch norm and LSTM, our own kernels
 // for the rest, all queued on one stream per device so that nothing on the training
-// path waits for the GPU. Only copies to the host and all_finite synchronize. Each
+// path waits for the GPU. Only copies to the host and all_finite synchronize. Like
+// PyTorch's, a device's cuBLAS and cuDNN handles are shared: one host thread at a
+// time should queue work on a device. Each
 // family lives in its own file: copy.cu, elementwise.cu, reduce.cu, matmul.cpp,
 // softmax.cu, index.cu, random.cu, batchnorm.cpp, lstm.cpp, optim.cu.
 #include <cuda_runtime_api.h>

@@ -97,11 +97,15 @@ void CudaBackend::synchronize() {
 }
 
 // The host has just waited for the stream, so reading the flag costs no extra stall.
+// Both the read and the reset go on stream_: the plain cudaMemcpy / cudaMemset would
+// run on the legacy default stream, which does not order with a non-blocking stream, so
+// the reset could land after a later kernel on stream_ had raised the flag again.
 void CudaBackend::raise_device_errors() {
   int code = 0;
-  CUDA_CHECK(cudaMemcpy(&code, error_flag_, sizeof(int), cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpyAsync(&code, error_flag_, sizeof(int), cudaMemcpyDeviceToHost, stream_));
+  CUDA_CHECK(cudaStreamSynchronize(stream_));
   if (code == int(DeviceError::None)) return;
-  CUDA_CHECK(cudaMemset(error_flag_, 0, sizeof(int)));
+  CUDA_CHECK(cudaMemsetAsync(error_flag_, 0, sizeof(int), stream_));
   fail(fmt::format("cuda:{}", index_),
        "an index_select, index_add, gather or scatter_add queued earlier met an index out "
        "of range (it was clamped; the results of that op are wrong)");

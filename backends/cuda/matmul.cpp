@@ -182,8 +182,10 @@ void CudaBackend::matmul(const MatmulArgs& args) {
   cublasHandle_t h = cublas();
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
   // The handle is shared: make sure no earlier user's math mode lets f32 round to TF32
-  // (the compute type alone decides).
-  CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+  // (the compute type alone decides). For f16/bf16 out, cuBLAS may otherwise do split-K
+  // reductions in the output type; the contract (and the CPU) accumulate in f32.
+  CUBLAS_CHECK(cublasSetMathMode(
+      h, cublasMath_t(CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)));
   // Column-major: outᵀ (N × m, ld N) = op(b) (N × K) · op(a) (K × m).
   CUBLAS_CHECK(cublasGemmStridedBatchedEx(
       h, b.layout.op, a.layout.op, int(N), int(m), int(K), alpha, b.t.raw_data(), type,
