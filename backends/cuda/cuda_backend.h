@@ -2,10 +2,11 @@
 // The CUDA backend: cuBLAS for matmul, cuDNN for batch norm and LSTM, our own kernels
 // for the rest, all queued on one stream per device so that nothing on the training
 // path waits for the GPU. Only copies to the host and all_finite synchronize. Like
-// PyTorch's, a device's cuBLAS and cuDNN handles are shared: one host thread at a
-// time should queue work on a device. Each
-// family lives in its own file: copy.cu, elementwise.cu, reduce.cu, matmul.cpp,
-// softmax.cu, index.cu, random.cu, batchnorm.cpp, lstm.cpp, optim.cu.
+// PyTorch's, a device's cuBLAS and cuDNN handles are shared: one host thread at a time
+// should queue work on a device. Each family has a host side, <family>.cpp (checks,
+// library calls), and device code, <family>_kernels.cu (kernels.h explains the split):
+// copy, elementwise, reduce, softmax, index, random, optim; matmul.cpp, batchnorm.cpp
+// and lstm.cpp are host code over cuBLAS and cuDNN.
 #include <cuda_runtime_api.h>
 
 #include <atomic>
