@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace descent {
 
@@ -24,6 +26,23 @@ struct Device {
 };
 inline constexpr Device Device::CPU{DeviceType::CPU, 0};
 inline constexpr Device Device::CUDA{DeviceType::CUDA, 0};
+
+// `items` split per device (device_of(item) → Device), devices in order of first
+// appearance, each device's items in their order: for work done once per device, such as
+// one multi-tensor launch or one read back to the host.
+template <class T, class DeviceOf>
+std::vector<std::pair<Device, std::vector<T>>> split_by_device(std::vector<T> items,
+                                                               DeviceOf device_of) {
+  std::vector<std::pair<Device, std::vector<T>>> groups;
+  for (T& item : items) {
+    const Device dev = device_of(item);
+    auto it = groups.begin();
+    while (it != groups.end() && !(it->first == dev)) ++it;
+    if (it == groups.end()) it = groups.insert(groups.end(), {dev, {}});
+    it->second.push_back(std::move(item));
+  }
+  return groups;
+}
 
 }  // namespace descent
 

@@ -1,6 +1,5 @@
 #include "optim/clip.h"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -85,18 +84,15 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   std::vector<Tensor> grads;
   // The per-tensor sums stay on their device and are combined there: one host read
   // per device, not one per parameter (each read waits for a GPU).
-  std::vector<std::pair<Device, std::vector<Tensor>>> partial;
+  std::vector<Tensor> sums;
   for (const Tensor& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
     grads.push_back(p.grad());
-    if (grads.back().numel() == 0) continue;
-    const Device dev = grads.back().device();
-    auto it = std::find_if(partial.begin(), partial.end(), [&](auto& e) { return e.first == dev; });
-    if (it == partial.end()) it = partial.insert(partial.end(), {dev, {}});
-    it->second.push_back(power_sum_tensor(grads.back(), norm_type));
+    if (grads.back().numel() > 0) sums.push_back(power_sum_tensor(grads.back(), norm_type));
   }
-  for (const auto& [dev, sums] : partial) {
-    const Tensor all = stack(sums, 0);
+  for (const auto& [dev, part] :
+       split_by_device(std::move(sums), [](const Tensor& s) { return s.device(); })) {
+    const Tensor all = stack(part, 0);
     total.add((std::isinf(norm_type) ? max(all) : sum(all)).item<double>());
   }
   const double norm = total.total();

@@ -43,12 +43,9 @@ void GradScaler::unscale_(optim::Optimizer& opt) {
     grads.push_back(g);
   }
   bool finite = true;
-  while (finite && !grads.empty()) {
-    const Device dev = grads.front().device();
-    std::vector<Tensor> here, rest;
-    for (Tensor& g : grads) (g.device() == dev ? here : rest).push_back(std::move(g));
-    finite = backend_for(dev).all_finite_multi(here);
-    grads = std::move(rest);
+  for (const auto& [dev, here] :
+       split_by_device(std::move(grads), [](const Tensor& g) { return g.device(); })) {
+    if (finite) finite = backend_for(dev).all_finite_multi(here);
   }
   st.unscaled = true;
   st.found_inf = !finite;

@@ -10,13 +10,9 @@ thread_local UpdateBatch* t_current = nullptr;
 // Runs `all` per device, keeping each device's updates in submission order.
 template <class Args>
 void run(std::vector<Args>& all) {
-  while (!all.empty()) {
-    const Device dev = all.front().param.device();
-    std::vector<Args> here, rest;
-    for (Args& a : all) (a.param.device() == dev ? here : rest).push_back(std::move(a));
-    backend_for(dev).update_multi(std::span<const Args>(here));
-    all = std::move(rest);
-  }
+  auto groups = split_by_device(std::move(all), [](const Args& a) { return a.param.device(); });
+  all.clear();
+  for (const auto& [dev, here] : groups) backend_for(dev).update_multi(std::span<const Args>(here));
 }
 }  // namespace
 
