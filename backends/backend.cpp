@@ -7,7 +7,6 @@ namespace descent {
 
 #ifdef DESCENT_WITH_CUDA
 Backend& cuda_backend(int index);  // backends/cuda
-bool cuda_device_present();
 #endif
 
 Backend& backend_for(Device device) {
@@ -23,13 +22,7 @@ Backend& backend_for(Device device) {
   throw Error("backend_for: invalid device");
 }
 
-bool cuda_available() {
-#ifdef DESCENT_WITH_CUDA
-  return cuda_device_present();
-#else
-  return false;
-#endif
-}
+bool cuda_available() { return cuda::is_available(); }
 
 bool cuda::is_built() {
 #ifdef DESCENT_WITH_CUDA

@@ -365,7 +365,7 @@ class Backend {
 Backend& backend_for(Device device);
 inline Backend& backend_for(const Tensor& t) { return backend_for(t.device()); }
 
-// True when this build has the CUDA backend and a GPU is usable.
+// True when this build has the CUDA backend and a GPU is usable (cuda::is_available()).
 bool cuda_available();
 
 }  // namespace descent

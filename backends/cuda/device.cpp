@@ -12,14 +12,6 @@
 
 namespace descent {
 
-bool cuda_device_present() {
-  int n = 0;
-  // Any error (no driver, driver too old, no device) means "no GPU".
-  const bool ok = cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
-  if (!ok) cudaGetLastError();
-  return ok;
-}
-
 Backend& cuda_backend(int index) { return cuda::backend(index); }
 
 namespace cuda {
@@ -113,16 +105,17 @@ void CudaBackend::raise_device_errors() {
 
 // ---- core/cuda.h --------------------------------------------------------------------
 
-bool is_available() { return cuda_device_present(); }
-
 int device_count() {
   int n = 0;
+  // Any error (no driver, driver too old, no device) means "no GPU".
   if (cudaGetDeviceCount(&n) != cudaSuccess) {
     cudaGetLastError();
     return 0;
   }
   return n;
 }
+
+bool is_available() { return device_count() > 0; }
 
 void synchronize(int device) { backend(device).synchronize(); }
 void empty_cache(int device) { backend(device).cuda_allocator().empty_cache(); }
