@@ -13,33 +13,16 @@ Run with the interpreter that has a CUDA torch (PyTorch 2.x):
   python3 benchmarks/torch_cuda.py [--reps 5]
 """
 import argparse
-import statistics
-import time
 
 import torch
 
-
-def time_per_call(fn, min_time):
-    fn()
-    torch.cuda.synchronize()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        torch.cuda.synchronize()
-        dt = time.perf_counter() - t0
-        if dt >= min_time:
-            return dt / n
-        n = max(n * 2, int(n * min_time / max(dt, 1e-9) * 1.2))
+from torch_common import report as report_any
 
 
 def report(name, fn, reps, min_time=0.5, extra=None):
-    ts = [time_per_call(fn, min_time) * 1e3 for _ in range(reps)]
-    med = statistics.median(ts)
-    tail = f"  {extra(med)}" if extra else ""
-    print(f"{name:28s} median {med:9.3f} ms  (min {min(ts):.3f}, max {max(ts):.3f}, "
-          f"{reps} reps){tail}")
+    report_any(name, fn, reps, min_time, torch.cuda.synchronize, extra)
+
+
 
 
 def matmul(reps):

@@ -13,23 +13,10 @@ Run with the interpreter that has torch (Debian's python3-torch):
 """
 import argparse
 import statistics
-import time
 
 import torch
 
-
-def time_per_call(fn, min_time=0.5):
-    """Seconds per call of fn: calibrated batches that run at least min_time."""
-    fn()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt >= min_time:
-            return dt / n
-        n = max(n * 2, int(n * min_time / max(dt, 1e-9) * 1.2))
+from torch_common import time_per_call
 
 
 def median_of(fn, reps):

@@ -7,29 +7,17 @@ normalised inputs, 2 threads. Reads the IDX files with numpy; trains --epochs an
   /usr/bin/python3 benchmarks/torch_mnist_lstm.py --data data/fashion-mnist [--amp]
 """
 import argparse
-import gzip
-import os
 import time
 
 import numpy as np
 import torch
 
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+from torch_common import idx_path, read_idx
 
 
 def load(data, prefix):
-    def path(kind):
-        p = os.path.join(data, f"{prefix}-{kind}")
-        return p if os.path.exists(p) else p + ".gz"
-    x = read_idx(path("images-idx3-ubyte")).astype(np.float32) / 255.0
-    y = read_idx(path("labels-idx1-ubyte")).astype(np.int64)
+    x = read_idx(idx_path(data, f"{prefix}-images-idx3-ubyte")).astype(np.float32) / 255.0
+    y = read_idx(idx_path(data, f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 

@@ -7,31 +7,13 @@ train_loss=...`.
     python3 benchmarks/torch_mnist_mlp.py --device cuda [--amp bf16]
 """
 import argparse
-import gzip
-import os
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def read_idx(path):
-    """An IDX file of unsigned bytes (raw or .gz) as a numpy array."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    assert raw[0] == 0 and raw[1] == 0 and raw[2] == 0x08, f"{path}: not a ubyte IDX file"
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find(data, name):
-    for candidate in (name, name + ".gz"):
-        if os.path.exists(os.path.join(data, candidate)):
-            return os.path.join(data, candidate)
-    raise FileNotFoundError(f"{data}: no {name}[.gz]")
+from torch_common import idx_path, read_idx
 
 
 def main():
@@ -46,8 +28,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    x = read_idx(find(args.data, "train-images-idx3-ubyte")).reshape(-1, 784)
-    y = read_idx(find(args.data, "train-labels-idx1-ubyte"))
+    x = read_idx(idx_path(args.data, "train-images-idx3-ubyte")).reshape(-1, 784)
+    y = read_idx(idx_path(args.data, "train-labels-idx1-ubyte"))
     x = torch.from_numpy(x.astype(np.float32) / 255.0)
     x = (x - x.mean()) / x.std()  # the example normalises with the training set's stats
     y = torch.from_numpy(y.astype(np.int64))

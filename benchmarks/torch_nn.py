@@ -15,29 +15,12 @@ Run with the interpreter that has torch (Debian's python3-torch):
 """
 import argparse
 import os
-import statistics
-import time
 
 import torch
 
-
-def time_per_call(fn, min_time):
-    fn()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt >= min_time:
-            return dt / n
-        n = max(n * 2, int(n * min_time / max(dt, 1e-9) * 1.2))
+from torch_common import report
 
 
-def report(name, fn, reps, min_time=0.5):
-    ts = [time_per_call(fn, min_time) * 1e3 for _ in range(reps)]
-    print(f"{name:28s} median {statistics.median(ts):9.3f} ms  (min {min(ts):.3f}, "
-          f"max {max(ts):.3f}, {reps} reps)")
 
 
 def lstm(T, N, I, H, reps, min_time):

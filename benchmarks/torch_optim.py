@@ -8,9 +8,10 @@ counts as bench_optim (Adam 28 bytes/param, SGD-momentum and RMSprop 20).
 """
 import argparse
 import statistics
-import time
 
 import torch
+
+from torch_common import time_per_call
 
 SIZES = [4_000_000, 3_000_000, 2_000_000, 1_000_000]
 PARAMS = sum(SIZES)
@@ -26,18 +27,8 @@ def make_params():
 
 
 def time_step(opt, reps, min_time=0.5):
-    opt.step()  # state allocation outside the timing
-    times = []
-    for _ in range(reps):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            opt.step()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= min_time:
-                break
-        times.append(dt / n)
-    return statistics.median(times)
+    """Median seconds per step; the first call allocates the state outside the timing."""
+    return statistics.median(time_per_call(opt.step, min_time) for _ in range(reps))
 
 
 def main():
