@@ -45,43 +45,51 @@ void timed(benchmark::State& st, F&& body) {
 
 enum class Precision { F32, TF32, BF16 };
 
-// descent::matmul, 4096³. Arg: Precision.
+// The n×n operands of both matmul benchmarks (arg 0: Precision), and their rate counter.
+struct Gemm {
+  static constexpr int n = 4096;
+  Precision prec;
+  DType dt;
+  Tensor a, b;
+  explicit Gemm(benchmark::State& st)
+      : prec(Precision(st.range(0))),
+        dt(prec == Precision::BF16 ? DType::BF16 : DType::F32),
+        a(randn({n, n}, {.device = Device::CUDA}).to(dt)),
+        b(randn({n, n}, {.device = Device::CUDA}).to(dt)) {}
+  static void count(benchmark::State& st) {
+    st.counters["TFLOP/s"] =
+        benchmark::Counter(2.0 * n * n * n * 1e-12, benchmark::Counter::kIsIterationInvariantRate);
+  }
+};
+
+// descent::matmul, 4096³.
 void BM_CudaMatmul(benchmark::State& st) {
   if (skip_without_gpu(st)) return;
-  const auto prec = Precision(st.range(0));
-  const int64_t n = 4096;
-  const DType dt = prec == Precision::BF16 ? DType::BF16 : DType::F32;
-  const Tensor a = randn({n, n}, {.device = Device::CUDA}).to(dt);
-  const Tensor b = randn({n, n}, {.device = Device::CUDA}).to(dt);
-  cuda::set_allow_tf32(prec == Precision::TF32);
-  timed(st, [&] { benchmark::DoNotOptimize(matmul(a, b).raw_data()); });
+  const Gemm g(st);
+  cuda::set_allow_tf32(g.prec == Precision::TF32);
+  timed(st, [&] { benchmark::DoNotOptimize(matmul(g.a, g.b).raw_data()); });
   cuda::set_allow_tf32(false);
-  st.counters["TFLOP/s"] =
-      benchmark::Counter(2.0 * n * n * n * 1e-12, benchmark::Counter::kIsIterationInvariantRate);
+  Gemm::count(st);
 }
 
 // cublasGemmEx alone on buffers of the same size (the yardstick for BM_CudaMatmul).
 void BM_CublasGemm(benchmark::State& st) {
   if (skip_without_gpu(st)) return;
-  const auto prec = Precision(st.range(0));
-  const int n = 4096;
-  const DType dt = prec == Precision::BF16 ? DType::BF16 : DType::F32;
-  const Tensor a = randn({n, n}, {.device = Device::CUDA}).to(dt);
-  const Tensor b = randn({n, n}, {.device = Device::CUDA}).to(dt);
-  const Tensor c = Tensor::empty({n, n}, {.dtype = dt, .device = Device::CUDA});
+  const Gemm g(st);
+  const int n = Gemm::n;
+  const Tensor c = Tensor::empty({n, n}, {.dtype = g.dt, .device = Device::CUDA});
   cublasHandle_t h = nullptr;
   cublasCreate(&h);
-  const cudaDataType t = prec == Precision::BF16 ? CUDA_R_16BF : CUDA_R_32F;
+  const cudaDataType t = g.prec == Precision::BF16 ? CUDA_R_16BF : CUDA_R_32F;
   const cublasComputeType_t compute =
-      prec == Precision::TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+      g.prec == Precision::TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   const float one = 1, zero = 0;
   timed(st, [&] {
-    cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, b.raw_data(), t, n, a.raw_data(), t, n,
-                 &zero, c.raw_data(), t, n, compute, CUBLAS_GEMM_DEFAULT);
+    cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, g.b.raw_data(), t, n, g.a.raw_data(),
+                 t, n, &zero, c.raw_data(), t, n, compute, CUBLAS_GEMM_DEFAULT);
   });
   cublasDestroy(h);
-  st.counters["TFLOP/s"] =
-      benchmark::Counter(2.0 * n * n * n * 1e-12, benchmark::Counter::kIsIterationInvariantRate);
+  Gemm::count(st);
 }
 
 constexpr int64_t kParams = 100'000'000;
