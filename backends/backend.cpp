@@ -1,7 +1,8 @@
-#include "backends/backend.h"
+#include <descent/backends/backend.h>
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/core/cuda.h>
 
-#include "backends/cpu/cpu_backend.h"
-#include "core/cuda.h"
+#include <cmath>
 
 namespace descent {
 
@@ -20,6 +21,40 @@ Backend& backend_for(Device device) {
 #endif
   }
   throw Error("backend_for: invalid device");
+}
+
+namespace {
+// Storage (core/) asks this registry for memory; every device type's allocator is its
+// backend's. Registered when the library loads, before any tensor can exist.
+Allocator& backend_allocator(Device device) { return backend_for(device).allocator(); }
+[[maybe_unused]] const bool g_allocators_registered = [] {
+  register_allocator_source(DeviceType::CPU, &backend_allocator);
+  register_allocator_source(DeviceType::CUDA, &backend_allocator);
+  return true;
+}();
+}  // namespace
+
+void Backend::power_sums(const PowerSumsArgs& a) {
+  for (size_t i = 0; i < a.xs.size(); ++i) {
+    const Tensor& x = a.xs[i];
+    // out[i] viewed with x's rank, so the reduce slot writes it directly.
+    const Tensor out_i = make_view(a.out, Shape::filled(x.dim(), 1), Shape::filled(x.dim(), 0),
+                                   a.out.offset() + int64_t(i));
+    if (x.numel() == 0) {
+      fill(out_i, 0.0);
+      continue;
+    }
+    const Tensor t = Tensor::empty(x.shape(), {.dtype = DType::F64, .device = device()});
+    copy(x, t);
+    unary(UnaryOp::Abs, t, t, {});
+    const uint32_t all = x.dim() == 0 ? 0u : uint32_t((uint64_t(1) << x.dim()) - 1);
+    if (std::isinf(a.p)) {
+      reduce({.op = ReduceOp::Max, .x = t, .dims = all, .out = out_i});
+      continue;
+    }
+    if (a.p != 1) unary(UnaryOp::PowScalar, t, t, {.alpha = a.p});
+    reduce({.op = ReduceOp::Sum, .x = t, .dims = all, .out = out_i});
+  }
 }
 
 bool cuda_available() { return cuda::is_available(); }

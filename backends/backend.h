@@ -10,16 +10,19 @@
 //   dtype; ops/ promotes and converts before calling.
 // - Kernels may run asynchronously on the device's current stream. Only the slots that
 //   return a host value (all_finite) synchronize. Errors are descent::Error.
+#include <descent/backends/op_kinds.h>
+#include <descent/backends/optim_rules.h>
+#include <descent/core/random.h>
+#include <descent/core/storage.h>
+#include <descent/core/tensor.h>
+
+#include <array>
 #include <cstdint>
 #include <iterator>
 #include <memory>
 #include <span>
 #include <string_view>
-
-#include "backends/op_kinds.h"
-#include "core/random.h"
-#include "core/storage.h"
-#include "core/tensor.h"
+#include <variant>
 
 namespace descent {
 
@@ -146,90 +149,39 @@ struct LstmBackwardArgs {
   Tensor grad_b;                      // (4H) out, the gradient of b_ih and of b_hh; or undefined
 };
 
-// ---- fused optimizer updates ----
-// One optimizer step on one parameter in a single pass over memory: each slot reads
-// param, grad and the state slots once and writes param and state in place. Contract:
-// every tensor is contiguous, of the param's shape and floating dtype (f32 or f64) and
-// on the backend's device (optim/ checks it and allocates the state). Scalars that
-// depend on the step count (bias corrections, step sizes) are computed on the host by
-// optim/ and passed in, so each kernel is a pure elementwise map, the same on every
-// device. In every rule `g` is the gradient, negated first when `maximize`, then
-// g += weight_decay·param (coupled decay) unless the rule says otherwise.
+// ---- gradient norms ------------------------------------------------------------------
+// out[i] = Σ |xs[i]|^p accumulated in f64 (p = ∞: max |x|, NaN-propagating), without an
+// f64 copy of the input (clip_grad_norm_ reads each gradient once). xs are floating
+// tensors of this device in any layout; out is f64, (xs.size()) contiguous, on this
+// device. The result does not depend on the thread count.
+struct PowerSumsArgs {
+  std::span<const Tensor> xs;
+  double p = 2;
+  Tensor out;
+};
 
-// SGD / GD (torch.optim.SGD): with momentum, buf = momentum·buf + (1-dampening)·g
-// (buf = g when init_buffer), g = nesterov ? g + momentum·buf : buf; p -= lr·g.
-struct SgdUpdateArgs {
-  Tensor param{}, grad{};
-  Tensor momentum_buffer{};  // undefined when momentum == 0
-  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
-  bool nesterov = false, maximize = false;
-  bool init_buffer = false;  // the buffer's first step: buf = g
+// ---- fused optimizer updates ----
+// One optimizer step on one parameter in a single pass over memory: the rule
+// (backends/optim_rules.h) reads param, grad and its state slots once and writes param
+// and state in place. Contract: every tensor the rule uses is contiguous, of the param's
+// shape and floating dtype (f32 or f64) and on the backend's device (optim/ allocates the
+// state); slots the rule does not use may be undefined.
+template <class Rule>
+struct Update {
+  Tensor param, grad;
+  std::array<Tensor, Rule::kSlots> slots;  // in the order of Rule::kSlotNames
+  Rule rule;
 };
-// RMSprop: v = alpha·v + (1-alpha)·g²; centered: ga = alpha·ga + (1-alpha)·g,
-// avg = sqrt(v - ga²) + eps, else sqrt(v) + eps; momentum > 0: buf = momentum·buf + g/avg,
-// p -= lr·buf; else p -= lr·g/avg.
-struct RmspropUpdateArgs {
-  Tensor param{}, grad{}, square_avg{};
-  Tensor grad_avg{};         // centered only
-  Tensor momentum_buffer{};  // momentum > 0 only
-  double lr = 0, alpha = 0, eps = 0, weight_decay = 0, momentum = 0;
-  bool centered = false, maximize = false;
+
+// Many updates of one rule, each with its own scalars: one variant alternative per
+// rule of OptimRules.
+template <class List>
+struct UpdateSpanOf;
+template <class... Rules>
+struct UpdateSpanOf<RuleList<Rules...>> {
+  using type = std::variant<std::span<const Update<Rules>>...>;
 };
-// Adam / AdamW / AMSGrad: decoupled: p *= 1 - lr·weight_decay (and no coupled decay);
-// m = beta1·m + (1-beta1)·g; v = beta2·v + (1-beta2)·g²; amsgrad: vmax = max(vmax, v)
-// and v := vmax below; p -= step_size · m / (sqrt(v)/bias_correction2_sqrt + eps).
-struct AdamUpdateArgs {
-  Tensor param{}, grad{}, exp_avg{}, exp_avg_sq{};
-  Tensor max_exp_avg_sq{};  // amsgrad only
-  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
-  double step_size = 0;              // lr / (1 - beta1^t)
-  double bias_correction2_sqrt = 0;  // sqrt(1 - beta2^t)
-  bool amsgrad = false, decoupled_weight_decay = false, maximize = false;
-};
-// NAdam: m, v as Adam; d = sqrt(v) / bias_correction2_sqrt + eps;
-// p += grad_coef·g/d; p += exp_avg_coef·m/d (coefficients negative, from mu_t).
-struct NadamUpdateArgs {
-  Tensor param{}, grad{}, exp_avg{}, exp_avg_sq{};
-  double beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
-  double bias_correction2_sqrt = 0, grad_coef = 0, exp_avg_coef = 0;
-  bool maximize = false;
-};
-// RAdam: m, v as Adam; mhat = m / bias_correction1; rectified:
-// p -= mhat·lr·(bias_correction2_sqrt / (sqrt(v) + eps))·rect, else p -= mhat·lr.
-struct RadamUpdateArgs {
-  Tensor param{}, grad{}, exp_avg{}, exp_avg_sq{};
-  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
-  double bias_correction1 = 0, bias_correction2_sqrt = 0, rect = 0;
-  bool rectified = false, maximize = false;
-};
-// Adagrad: sum += g²; p -= clr · g / (sqrt(sum) + eps), clr = lr / (1 + (t-1)·lr_decay).
-struct AdagradUpdateArgs {
-  Tensor param{}, grad{}, sum{};
-  double clr = 0, eps = 0, weight_decay = 0;
-  bool maximize = false;
-};
-// Adadelta: v = rho·v + (1-rho)·g²; delta = sqrt(u + eps) / sqrt(v + eps) · g;
-// u = rho·u + (1-rho)·delta²; p -= lr·delta.
-struct AdadeltaUpdateArgs {
-  Tensor param{}, grad{}, square_avg{}, acc_delta{};
-  double lr = 0, rho = 0, eps = 0, weight_decay = 0;
-  bool maximize = false;
-};
-// Adamax: m = beta1·m + (1-beta1)·g; u = max(beta2·u, |g| + eps); p -= clr·m/u,
-// clr = lr / (1 - beta1^t).
-struct AdamaxUpdateArgs {
-  Tensor param{}, grad{}, exp_avg{}, exp_inf{};
-  double beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0, clr = 0;
-  bool maximize = false;
-};
-// Lion (Chen et al. 2023): p *= 1 - lr·weight_decay (decoupled);
-// p -= lr·sign(beta1·m + (1-beta1)·g); m = beta2·m + (1-beta2)·g.
-struct LionUpdateArgs {
-  Tensor param{}, grad{}, exp_avg{};
-  double lr = 0, beta1 = 0, beta2 = 0, weight_decay = 0;
-  bool maximize = false;
-};
-// ---- end of fused optimizer updates ----
+using UpdateSpan = UpdateSpanOf<OptimRules>::type;
 
 class Backend {
  public:
@@ -299,62 +251,17 @@ class Backend {
     return true;
   }
 
-  // ---- fused optimizer updates (see the arg structs above) ----
-  virtual void sgd_update(const SgdUpdateArgs& args) = 0;
-  virtual void rmsprop_update(const RmspropUpdateArgs& args) = 0;
-  virtual void adam_update(const AdamUpdateArgs& args) = 0;
-  virtual void nadam_update(const NadamUpdateArgs& args) = 0;
-  virtual void radam_update(const RadamUpdateArgs& args) = 0;
-  virtual void adagrad_update(const AdagradUpdateArgs& args) = 0;
-  virtual void adadelta_update(const AdadeltaUpdateArgs& args) = 0;
-  virtual void adamax_update(const AdamaxUpdateArgs& args) = 0;
-  virtual void lion_update(const LionUpdateArgs& args) = 0;
+  // ---- norms ----
+  // Default: an f64 copy of each tensor through this backend's copy, unary and reduce
+  // slots (correct on any device; a backend overrides it with a one-pass kernel).
+  virtual void power_sums(const PowerSumsArgs& args);
 
-  // Multi-tensor forms: one optimizer step over many parameters of this device, which a
-  // GPU runs in a few launches instead of one per parameter. Each element is an
-  // independent update with its own scalars. Default: the single-tensor slot in a loop.
-  virtual void sgd_update_multi(std::span<const SgdUpdateArgs> a) { each(a, &Backend::sgd_update); }
-  virtual void rmsprop_update_multi(std::span<const RmspropUpdateArgs> a) {
-    each(a, &Backend::rmsprop_update);
-  }
-  virtual void adam_update_multi(std::span<const AdamUpdateArgs> a) {
-    each(a, &Backend::adam_update);
-  }
-  virtual void nadam_update_multi(std::span<const NadamUpdateArgs> a) {
-    each(a, &Backend::nadam_update);
-  }
-  virtual void radam_update_multi(std::span<const RadamUpdateArgs> a) {
-    each(a, &Backend::radam_update);
-  }
-  virtual void adagrad_update_multi(std::span<const AdagradUpdateArgs> a) {
-    each(a, &Backend::adagrad_update);
-  }
-  virtual void adadelta_update_multi(std::span<const AdadeltaUpdateArgs> a) {
-    each(a, &Backend::adadelta_update);
-  }
-  virtual void adamax_update_multi(std::span<const AdamaxUpdateArgs> a) {
-    each(a, &Backend::adamax_update);
-  }
-  virtual void lion_update_multi(std::span<const LionUpdateArgs> a) {
-    each(a, &Backend::lion_update);
-  }
-
-  // The update overloads, so generic code (optim/update_batch.h) picks a slot by type.
-  void update_multi(std::span<const SgdUpdateArgs> a) { sgd_update_multi(a); }
-  void update_multi(std::span<const RmspropUpdateArgs> a) { rmsprop_update_multi(a); }
-  void update_multi(std::span<const AdamUpdateArgs> a) { adam_update_multi(a); }
-  void update_multi(std::span<const NadamUpdateArgs> a) { nadam_update_multi(a); }
-  void update_multi(std::span<const RadamUpdateArgs> a) { radam_update_multi(a); }
-  void update_multi(std::span<const AdagradUpdateArgs> a) { adagrad_update_multi(a); }
-  void update_multi(std::span<const AdadeltaUpdateArgs> a) { adadelta_update_multi(a); }
-  void update_multi(std::span<const AdamaxUpdateArgs> a) { adamax_update_multi(a); }
-  void update_multi(std::span<const LionUpdateArgs> a) { lion_update_multi(a); }
+  // ---- fused optimizer updates (Update above) ----
+  // Runs every update of the span: a multi-tensor step, which a GPU runs in a few
+  // launches instead of one per parameter. Updates of one parameter run in order.
+  virtual void optimizer_step(UpdateSpan updates) = 0;
 
  private:
-  template <class Args>
-  void each(std::span<const Args> a, void (Backend::*one)(const Args&)) {
-    for (const Args& x : a) (this->*one)(x);
-  }
   [[noreturn]] void unsupported(std::string_view op) const {
     fail(op, fmt::format("not implemented on {}", device()));
   }

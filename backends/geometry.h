@@ -1,10 +1,10 @@
 #pragma once
 // make_geometry: the LoopGeometry of operands broadcast to `shape` (operand 0 is the
 // output). Shared by the CPU loops (cpu/loops.h) and the CUDA launchers.
-#include <array>
+#include <descent/backends/loop_geometry.h>
+#include <descent/core/tensor.h>
 
-#include "backends/loop_geometry.h"
-#include "core/tensor.h"
+#include <array>
 
 namespace descent {
 

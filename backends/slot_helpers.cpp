@@ -1,7 +1,7 @@
 // The argument checks and shape helpers shared by the CPU and CUDA backends
 // (slot_helpers.h). The messages are the slots' own: both devices report a bad call
 // with the same words.
-#include "backends/slot_helpers.h"
+#include <descent/backends/slot_helpers.h>
 
 #include <algorithm>
 
@@ -206,25 +206,24 @@ ChannelDims channel_dims(const Tensor& x) {
 
 // ---- fused optimizer updates -------------------------------------------------------
 
-void check_optim_operands(std::string_view op, const Tensor& param,
-                          std::initializer_list<const Tensor*> others,
-                          std::optional<Device> device) {
+void check_optim_param(std::string_view op, const Tensor& param, Device device) {
   check(param.defined(), op, "param is undefined");
   check(param.dtype() == DType::F32 || param.dtype() == DType::F64, op,
         "got param dtype {}, expected f32 or f64", param.dtype());
   check(param.is_contiguous(), op, "param must be contiguous");
-  if (device) {
-    check(param.device() == *device, op, "got param on {}, expected {}", param.device(), *device);
-  }
-  for (const Tensor* t : others) {
-    check(t->defined(), op, "a state or grad tensor is undefined");
-    check(t->shape() == param.shape(), op, "got operand shape {}, expected the param's {}",
-          t->shape(), param.shape());
-    check(t->dtype() == param.dtype(), op, "got operand dtype {}, expected the param's {}",
-          t->dtype(), param.dtype());
-    check(t->is_contiguous(), op, "every operand must be contiguous");
-    check(t->device() == param.device(), op, "every operand must be on the param's device");
-  }
+  check(param.device() == device, op, "got param on {}, expected {}", param.device(), device);
+}
+
+void check_optim_operand(std::string_view op, const Tensor& param, const Tensor& t,
+                         std::string_view name) {
+  check(t.defined(), op, "{} is undefined", name);
+  check(t.shape() == param.shape(), op, "got {} of shape {}, expected the param's {}", name,
+        t.shape(), param.shape());
+  check(t.dtype() == param.dtype(), op, "got {} of dtype {}, expected the param's {}", name,
+        t.dtype(), param.dtype());
+  check(t.is_contiguous(), op, "{} must be contiguous", name);
+  check(t.device() == param.device(), op, "got {} on {}, expected the param's {}", name, t.device(),
+        param.device());
 }
 
 }  // namespace descent

@@ -3,12 +3,12 @@
 // with their messages, and the shape helpers built on them, so that both devices accept
 // the same arguments and reject bad ones with the same Error. Host code (fmt through
 // core/error.h): the .cu files never include it.
+#include <descent/backends/backend.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
-
-#include "backends/backend.h"
 
 namespace descent {
 
@@ -69,11 +69,19 @@ ChannelDims channel_dims(const Tensor& x);
 
 // ---- fused optimizer updates -------------------------------------------------------
 // The kernels index raw memory: a caller that breaks the contract gets an Error, not an
-// out-of-bounds access. param is f32 or f64 and contiguous (and on `device` when one is
-// given); every other operand is defined, contiguous and of param's shape, dtype and
-// device.
-void check_optim_operands(std::string_view op, const Tensor& param,
-                          std::initializer_list<const Tensor*> others,
-                          std::optional<Device> device = std::nullopt);
+// out-of-bounds access. param is f32 or f64, contiguous and on `device`; grad and every
+// slot the rule uses are defined, contiguous and of param's shape, dtype and device.
+void check_optim_param(std::string_view op, const Tensor& param, Device device);
+void check_optim_operand(std::string_view op, const Tensor& param, const Tensor& t,
+                         std::string_view name);
+template <class Rule>
+void check_update(const Update<Rule>& u, Device device) {
+  check_optim_param(Rule::kOp, u.param, device);
+  check_optim_operand(Rule::kOp, u.param, u.grad, "grad");
+  for (int k = 0; k < Rule::kSlots; ++k) {
+    if (u.rule.uses_slot(k))
+      check_optim_operand(Rule::kOp, u.param, u.slots[k], Rule::kSlotNames[k]);
+  }
+}
 
 }  // namespace descent

@@ -4,8 +4,7 @@
 //   OMP_NUM_THREADS=2 build/benchmarks/bench_batchnorm --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 #include <descent/descent.h>
-
-#include "nn/batchnorm.h"
+#include <descent/nn/batchnorm.h>
 
 using namespace descent;
 

@@ -10,12 +10,11 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <descent/descent.h>
+#include <descent/ops/lstm.h>
 
 #include <chrono>
 #include <cmath>
 #include <vector>
-
-#include "ops/lstm.h"
 
 using namespace descent;
 

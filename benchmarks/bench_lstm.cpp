@@ -3,8 +3,7 @@
 //   OMP_NUM_THREADS=2 build/benchmarks/bench_lstm --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 #include <descent/descent.h>
-
-#include "ops/lstm.h"
+#include <descent/ops/lstm.h>
 
 using namespace descent;
 

@@ -1,5 +1,5 @@
-#include "core/atomic_file.h"
-
+#include <descent/core/atomic_file.h>
+#include <descent/core/error.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <system_error>
-
-#include "core/error.h"
 
 namespace descent {
 namespace {

@@ -1,7 +1,6 @@
-#include "core/autocast.h"
-
-#include "core/error.h"
-#include "core/tensor.h"
+#include <descent/core/autocast.h>
+#include <descent/core/error.h>
+#include <descent/core/tensor.h>
 
 namespace descent::amp {
 

@@ -8,7 +8,7 @@
 //
 // The state is per thread, like NoGradGuard. f64 is never lowered, so gradchecks are
 // unaffected.
-#include "core/dtype.h"
+#include <descent/core/dtype.h>
 
 namespace descent {
 class Tensor;

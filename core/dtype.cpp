@@ -1,4 +1,4 @@
-#include "core/dtype.h"
+#include <descent/core/dtype.h>
 
 namespace descent {
 

@@ -1,11 +1,11 @@
 #pragma once
 // Element types. f32 is the default; f64 serves gradcheck; f16/bf16 serve AMP;
 // i32/i64 hold labels and indices; bool holds masks.
+#include <descent/core/error.h>
+
 #include <cstdint>
 #include <cstring>
 #include <string_view>
-
-#include "core/error.h"
 
 namespace descent {
 

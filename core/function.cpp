@@ -1,4 +1,4 @@
-#include "core/function.h"
+#include <descent/core/function.h>
 
 namespace descent::autograd::detail {
 

@@ -22,12 +22,12 @@
 // Tensor means zero. A returned gradient may have any shape that broadcasts to its
 // input: the engine sums it back. If backward is written with differentiable ops,
 // higher-order gradients work for free (a saved *output* counts as a constant there).
+#include <descent/core/grad_mode.h>
+#include <descent/core/node.h>
+
 #include <optional>
 #include <tuple>
 #include <type_traits>
-
-#include "core/grad_mode.h"
-#include "core/node.h"
 
 namespace descent::autograd {
 

@@ -1,4 +1,4 @@
-#include "core/grad_mode.h"
+#include <descent/core/grad_mode.h>
 
 #include <atomic>
 

@@ -1,8 +1,7 @@
-#include "core/json.h"
+#include <descent/core/error.h>
+#include <descent/core/json.h>
 
 #include <set>
-
-#include "core/error.h"
 
 namespace descent::json {
 

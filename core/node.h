@@ -3,12 +3,12 @@
 // gradient per op output and returns one per op input. Edges point from a node to the
 // nodes of its inputs. Only the engine accumulates gradients, reduces a broadcast
 // gradient back to its input's shape and casts it to the input's dtype.
+#include <descent/core/tensor.h>
+
 #include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "core/tensor.h"
 
 namespace descent::autograd {
 
@@ -59,18 +59,8 @@ class AccumulateGrad final : public Node {
   std::weak_ptr<TensorImpl> leaf_;
 };
 
-// Runs the backward pass from `roots` with the given gradients.
-void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
-                  bool retain_graph, bool create_graph);
-
-// Gradients of `outputs` with respect to `inputs` (returned, not accumulated into
-// .grad()). create_graph records the computation for higher-order derivatives.
-// allow_unused=false throws when an input is not reachable from the outputs.
-std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
-                         bool create_graph = false, bool allow_unused = false);
-
-// Throws naming `op` when anomaly mode is on and `t` holds a NaN or Inf.
+// Throws naming `op` when anomaly mode is on and `t` holds a NaN or Inf. Defined with
+// the engine (autograd/engine.cpp), which knows the node whose backward is running.
 void check_anomaly(const Tensor& t, std::string_view op, std::string_view where);
 
 }  // namespace descent::autograd

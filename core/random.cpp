@@ -1,4 +1,4 @@
-#include "core/random.h"
+#include <descent/core/random.h>
 
 namespace descent {
 

@@ -2,6 +2,8 @@
 // Counter-based random numbers (Philox-4x32-10). A generator is just (seed, offset):
 // element i of a draw uses counter offset + i/4, so results do not depend on thread
 // count or device, and saving the state is saving two integers.
+#include <descent/core/host_device.h>
+
 #include <array>
 #include <cstdint>
 
@@ -37,11 +39,6 @@ Generator& default_generator();
 void manual_seed(uint64_t seed);
 
 // Philox-4x32 with 10 rounds (Salmon et al., SC'11).
-#if defined(__CUDACC__)
-#define DESCENT_HD __host__ __device__
-#else
-#define DESCENT_HD
-#endif
 struct Philox4x32 {
   DESCENT_HD static std::array<uint32_t, 4> generate(uint64_t seed, uint64_t counter) {
     uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;

@@ -1,5 +1,6 @@
-#include "core/safetensors.h"
-
+#include <descent/core/atomic_file.h>
+#include <descent/core/json.h>
+#include <descent/core/safetensors.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,9 +11,6 @@
 #include <cstring>
 #include <functional>
 #include <system_error>
-
-#include "core/atomic_file.h"
-#include "core/json.h"
 
 namespace descent {
 

@@ -25,6 +25,8 @@
 // more than kMaxDims dims or a byte size that overflows, offsets out of range,
 // overlapping, leaving holes or not matching shape × dtype size, trailing bytes after
 // the last tensor, duplicate names, and BOOL bytes other than 0 and 1.
+#include <descent/core/tensor.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -32,8 +34,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "core/tensor.h"
 
 namespace descent {
 

@@ -1,4 +1,4 @@
-#include "core/shape.h"
+#include <descent/core/shape.h>
 
 namespace descent {
 

@@ -1,6 +1,7 @@
 #pragma once
 // Shape and strides: a small inline vector of up to kMaxDims int64 values, so that
 // making a tensor allocates nothing for its metadata.
+#include <descent/core/error.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <initializer_list>
 #include <span>
 #include <vector>
-
-#include "core/error.h"
 
 namespace descent {
 

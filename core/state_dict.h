@@ -4,12 +4,12 @@
 // a loss scaler, RNG states. Tensors go to a safetensors file (readable by PyTorch);
 // numbers and strings go to its JSON header's metadata. Keys are dotted paths
 // ("0.weight", "state.3.exp_avg", "group.0.lr").
+#include <descent/core/error.h>
+#include <descent/core/tensor.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
-
-#include "core/error.h"
-#include "core/tensor.h"
 
 namespace descent {
 

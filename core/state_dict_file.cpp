@@ -1,8 +1,7 @@
-#include "core/state_dict_file.h"
+#include <descent/core/safetensors.h>
+#include <descent/core/state_dict_file.h>
 
 #include <charconv>
-
-#include "core/safetensors.h"
 
 namespace descent {
 namespace {

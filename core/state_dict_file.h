@@ -14,9 +14,9 @@
 // Hugging Face's "format": "pt") becomes a string under its own key. It throws
 // descent::Error for anything load_safetensors rejects and for a "number:" entry that
 // is not a number.
-#include <string>
+#include <descent/core/state_dict.h>
 
-#include "core/state_dict.h"
+#include <string>
 
 namespace descent {
 

@@ -1,6 +1,8 @@
-#include "core/storage.h"
+#include <descent/core/error.h>
+#include <descent/core/storage.h>
 
-#include "backends/backend.h"
+#include <array>
+#include <atomic>
 
 namespace descent {
 
@@ -20,12 +22,36 @@ Storage::~Storage() {
   }
 }
 
-std::shared_ptr<Storage> make_storage(size_t nbytes, Device device) {
-  Backend& be = backend_for(device);
-  return std::make_shared<Storage>(nbytes, device, &be.allocator());
+namespace {
+// Constant-initialised, so registrations made while other files' statics initialise
+// are never overwritten. One entry per DeviceType.
+std::array<std::atomic<AllocatorSource>, 2> g_sources{};
+
+size_t source_index(DeviceType type) {
+  switch (type) {
+    case DeviceType::CPU: return 0;
+    case DeviceType::CUDA: return 1;
+  }
+  fail("allocator_for", "invalid device type");
+}
+}  // namespace
+
+void register_allocator_source(DeviceType type, AllocatorSource source) {
+  g_sources[source_index(type)].store(source, std::memory_order_release);
 }
 
-MemoryStats memory_stats(Device device) { return backend_for(device).allocator().stats(); }
-void reset_peak_memory(Device device) { backend_for(device).allocator().reset_peak(); }
+Allocator& allocator_for(Device device) {
+  const AllocatorSource source =
+      g_sources[source_index(device.type)].load(std::memory_order_acquire);
+  check(source != nullptr, "allocator_for", "no backend registered an allocator for {}", device);
+  return source(device);
+}
+
+std::shared_ptr<Storage> make_storage(size_t nbytes, Device device) {
+  return std::make_shared<Storage>(nbytes, device, &allocator_for(device));
+}
+
+MemoryStats memory_stats(Device device) { return allocator_for(device).stats(); }
+void reset_peak_memory(Device device) { allocator_for(device).reset_peak(); }
 
 }  // namespace descent

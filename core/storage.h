@@ -1,11 +1,11 @@
 #pragma once
 // Storage: one refcounted block of device memory that tensors view into. CPU blocks
 // are 64-byte aligned so that vector loads and oneDNN never see a split cache line.
+#include <descent/core/device.h>
+
 #include <cstddef>
 #include <functional>
 #include <memory>
-
-#include "core/device.h"
 
 namespace descent {
 
@@ -47,7 +47,15 @@ class Storage {
   std::function<void(void*)> deleter_;
 };
 
-// Allocates a storage of `nbytes` on `device` through that device's backend.
+// Where each device type's memory comes from. Storage knows no backend: each backend
+// registers the function that returns its allocator for a device (backends/backend.cpp
+// does so for every device type at load time).
+using AllocatorSource = Allocator& (*)(Device device);
+void register_allocator_source(DeviceType type, AllocatorSource source);
+// The allocator for `device`; throws when no backend registered one for its type.
+Allocator& allocator_for(Device device);
+
+// Allocates a storage of `nbytes` on `device` through allocator_for(device).
 std::shared_ptr<Storage> make_storage(size_t nbytes, Device device);
 
 // Memory held by tensors of a device (wrapped external memory not counted).

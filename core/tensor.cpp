@@ -1,10 +1,7 @@
-#include "core/tensor.h"
-
-#include "backends/backend.h"
-#include "core/function.h"
-#include "core/grad_mode.h"
-#include "core/node.h"
-#include "ops/elementwise.h"
+#include <descent/core/function.h>
+#include <descent/core/grad_mode.h>
+#include <descent/core/node.h>
+#include <descent/core/tensor.h>
 
 namespace descent {
 
@@ -55,33 +52,6 @@ void Tensor::check_data_access(DType want) const {
   check(dtype() == want, "data", "tensor has dtype {}, asked for {}", dtype(), want);
 }
 
-template <class T>
-std::vector<T> Tensor::to_vector() const {
-  check(defined(), "to_vector", "tensor is undefined");
-  Tensor c = Tensor(*this).to(Device::CPU).to(dtype_of<T>()).contiguous();
-  const T* p = c.data<T>();
-  return std::vector<T>(p, p + c.numel());
-}
-
-template <class T>
-T Tensor::item() const {
-  check(defined(), "item", "tensor is undefined");
-  check(numel() == 1, "item", "expected a tensor with one element, got shape {}", shape());
-  return to_vector<T>()[0];
-}
-
-#define DESCENT_INSTANTIATE(T)                       \
-  template std::vector<T> Tensor::to_vector() const; \
-  template T Tensor::item() const;
-DESCENT_INSTANTIATE(float)
-DESCENT_INSTANTIATE(double)
-DESCENT_INSTANTIATE(Half)
-DESCENT_INSTANTIATE(BFloat16)
-DESCENT_INSTANTIATE(int32_t)
-DESCENT_INSTANTIATE(int64_t)
-DESCENT_INSTANTIATE(bool)
-#undef DESCENT_INSTANTIATE
-
 // ---- autograd --------------------------------------------------------------------
 
 Tensor& Tensor::requires_grad_(bool on) {
@@ -94,19 +64,33 @@ Tensor& Tensor::requires_grad_(bool on) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl_ ? Tensor(impl_->grad) : Tensor(); }
-
 void Tensor::set_grad(const Tensor& g) {
   if (g.defined()) {
     check(g.shape() == shape(), "set_grad", "gradient shape {} does not match tensor shape {}",
           g.shape(), shape());
   }
   impl_->grad = g.impl_ptr();
+  impl_->grad_scale = 1.0;
+  impl_->grad_known_finite = false;
 }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  check(defined(), "backward", "tensor is undefined");
-  autograd::run_backward({*this}, {gradient}, retain_graph, create_graph);
+// ---- deferred gradient scaling ------------------------------------------------------
+
+PendingGrad pending_grad(const Tensor& t) {
+  if (!t.defined()) return {};
+  return {Tensor(t.impl()->grad), t.impl()->grad_scale};
+}
+
+void scale_grad_later(const Tensor& t, double factor) {
+  check(t.defined(), "scale_grad_later", "tensor is undefined");
+  t.impl()->grad_scale *= factor;
+}
+
+bool grad_known_finite(const Tensor& t) { return t.defined() && t.impl()->grad_known_finite; }
+
+void set_grad_known_finite(const Tensor& t, bool finite) {
+  check(t.defined(), "set_grad_known_finite", "tensor is undefined");
+  t.impl()->grad_known_finite = finite;
 }
 
 Tensor Tensor::detach() const {
@@ -119,91 +103,6 @@ void Tensor::register_hook(GradHook hook) const {
         "cannot register a hook on a tensor that does not require grad");
   autograd::Edge e = autograd::gradient_edge(*this);
   e.node->pre_hooks.emplace_back(e.input_nr, std::move(hook));
-}
-
-void Tensor::retain_grad() const {
-  check(requires_grad(), "retain_grad", "tensor does not require grad");
-  if (is_leaf()) return;  // leaves keep their gradient anyway
-  std::weak_ptr<TensorImpl> weak = impl_;
-  register_hook([weak](const Tensor& g) {
-    if (auto impl = weak.lock()) {
-      NoGradGuard no_grad;
-      Tensor self(impl);
-      Tensor prev = self.grad();
-      self.set_grad(prev.defined() ? add(prev, g) : g.detach().clone());
-    }
-    return Tensor();
-  });
-}
-
-// ---- copies ----------------------------------------------------------------------
-
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return clone();
-}
-
-namespace {
-// Differentiable copy into fresh memory of a given dtype/device.
-struct CopyOp {
-  static constexpr std::string_view name = "copy";
-  std::vector<Tensor> backward(const Tensor& g) { return {g}; }  // the engine casts back
-  Tensor forward(const Tensor& x, DType dtype, Device device) {
-    Tensor out = Tensor::empty(x.shape(), {.dtype = dtype, .device = device});
-    Backend& be = backend_for(device.is_cpu() ? x.device() : device);
-    be.copy(x, out);
-    return out;
-  }
-};
-struct ToDeviceOp {  // gradient goes back to the source device
-  static constexpr std::string_view name = "to_device";
-  Device src;
-  std::vector<Tensor> backward(const Tensor& g) { return {g.to(src)}; }
-  Tensor forward(const Tensor& x, Device device) {
-    src = x.device();
-    Tensor out = Tensor::empty(x.shape(), {.dtype = x.dtype(), .device = device});
-    Backend& be = backend_for(device.is_cpu() ? x.device() : device);
-    be.copy(x, out);
-    return out;
-  }
-};
-}  // namespace
-
-Tensor Tensor::clone() const {
-  check(defined(), "clone", "tensor is undefined");
-  return autograd::apply<CopyOp>(*this, dtype(), device());
-}
-
-Tensor Tensor::to(DType dt) const {
-  check(defined(), "to", "tensor is undefined");
-  if (dt == dtype()) return *this;
-  return autograd::apply<CopyOp>(*this, dt, device());
-}
-
-Tensor Tensor::to(Device dev) const {
-  check(defined(), "to", "tensor is undefined");
-  if (dev == device()) return *this;
-  return autograd::apply<ToDeviceOp>(*this, dev);
-}
-
-Tensor& Tensor::copy_(const Tensor& src) {
-  check(defined() && src.defined(), "copy_", "tensor is undefined");
-  check(!(GradMode::is_enabled() && requires_grad() && is_leaf()), "copy_",
-        "a leaf tensor that requires grad cannot be modified in place; use NoGradGuard");
-  broadcast_shapes(src.shape(), shape(), "copy_");
-  check(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_",
-        "source shape {} does not broadcast to destination shape {}", src.shape(), shape());
-  Backend& be = backend_for(device().is_cpu() ? src.device() : device());
-  be.copy(src, *this);
-  return *this;
-}
-
-Tensor& Tensor::fill_(double value) {
-  check(defined(), "fill_", "tensor is undefined");
-  check(!(GradMode::is_enabled() && requires_grad() && is_leaf()), "fill_",
-        "a leaf tensor that requires grad cannot be modified in place; use NoGradGuard");
-  backend_for(*this).fill(*this, value);
-  return *this;
 }
 
 }  // namespace descent

@@ -3,16 +3,16 @@
 // metadata (requires_grad, grad, grad_fn). Copying a Tensor copies a handle; views
 // share storage. Math lives in ops/ as free functions (descent::add, F::relu...);
 // the members below are the ones PyTorch users reach for first.
+#include <descent/core/device.h>
+#include <descent/core/dtype.h>
+#include <descent/core/shape.h>
+#include <descent/core/storage.h>
+
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "core/device.h"
-#include "core/dtype.h"
-#include "core/shape.h"
-#include "core/storage.h"
 
 namespace descent {
 
@@ -44,6 +44,9 @@ struct TensorImpl {
   std::shared_ptr<autograd::Node> grad_fn;           // null for leaves
   uint32_t output_nr = 0;                            // which output of grad_fn this is
   std::shared_ptr<autograd::Node> grad_accumulator;  // leaves that require grad
+  // Deferred gradient scaling: the true gradient is grad · grad_scale (see below).
+  double grad_scale = 1.0;
+  bool grad_known_finite = false;  // every element of grad checked finite since it was set
 };
 
 class Tensor {
@@ -92,6 +95,7 @@ class Tensor {
   bool requires_grad() const { return impl_->requires_grad; }
   // Marks a leaf as needing gradients (floating dtypes only). Returns *this.
   Tensor& requires_grad_(bool on = true);
+  // The gradient, with any pending scale applied first (see "deferred gradient scaling").
   Tensor grad() const;
   void set_grad(const Tensor& g);
   const std::shared_ptr<autograd::Node>& grad_fn() const { return impl_->grad_fn; }
@@ -148,6 +152,25 @@ class Tensor {
   void check_data_access(DType want) const;
   std::shared_ptr<TensorImpl> impl_;
 };
+
+// ---- deferred gradient scaling -------------------------------------------------------
+// Between backward() and the optimizer step, the loss scaler's 1/scale and the clipping
+// coefficient are not written into the gradients: they multiply a per-tensor factor that
+// the optimizer's fused update applies while it reads the gradient anyway (two passes
+// over the gradients per step instead of six). grad() applies a pending factor before it
+// hands the gradient out, so users always see true gradients; set_grad clears it.
+struct PendingGrad {
+  Tensor grad;         // as stored (undefined when there is none)
+  double scale = 1.0;  // the factor still to apply
+};
+PendingGrad pending_grad(const Tensor& t);
+// Multiplies the pending factor of t's gradient by `factor`.
+void scale_grad_later(const Tensor& t, double factor);
+// Whether every element of t's stored gradient is known to be finite (clip_grad_norm_
+// found a finite norm since the gradient was last set); the loss scaler then skips its
+// own check.
+bool grad_known_finite(const Tensor& t);
+void set_grad_known_finite(const Tensor& t, bool finite);
 
 // Makes a view of `base`'s storage with the given geometry (no checks).
 Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, int64_t offset);

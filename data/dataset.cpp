@@ -1,11 +1,10 @@
-#include "data/dataset.h"
+#include <descent/core/error.h>
+#include <descent/core/grad_mode.h>
+#include <descent/data/dataset.h>
+#include <descent/ops/elementwise.h>
 
 #include <cmath>
 #include <cstring>
-
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "ops/elementwise.h"
 
 namespace descent::data {
 

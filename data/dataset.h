@@ -9,11 +9,11 @@
 //
 // Throws descent::Error ("Dataset...") for undefined or non-CPU tensors, row-count
 // mismatches, out-of-range rows, and normalising non-float inputs or by std <= 0.
+#include <descent/core/tensor.h>
+
 #include <cstdint>
 #include <span>
 #include <utility>
-
-#include "core/tensor.h"
 
 namespace descent::data {
 

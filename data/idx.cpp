@@ -1,14 +1,12 @@
-#include "data/idx.h"
-
+#include <descent/core/error.h>
+#include <descent/data/idx.h>
+#include <descent/ops/factory.h>
 #include <fmt/ranges.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-
-#include "core/error.h"
-#include "ops/factory.h"
 
 namespace descent::data {
 

@@ -10,11 +10,11 @@
 // Every problem — missing file, wrong magic number, unsupported type, truncated data,
 // trailing bytes, bad dims, image/label count mismatch — throws descent::Error naming
 // the file and what is wrong.
+#include <descent/data/dataset.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "data/dataset.h"
 
 namespace descent::data {
 

@@ -1,4 +1,7 @@
-#include "data/loader.h"
+#include <descent/core/error.h>
+#include <descent/core/random.h>
+#include <descent/data/loader.h>
+#include <descent/ops/factory.h>
 
 #include <algorithm>
 #include <bit>
@@ -10,10 +13,6 @@
 #include <thread>
 #include <utility>
 #include <variant>
-
-#include "core/error.h"
-#include "core/random.h"
-#include "ops/factory.h"
 
 namespace descent::data {
 

@@ -21,12 +21,12 @@
 // worker thread. The worker is stopped and joined when the loop ends, breaks, or
 // throws; an exception thrown while building a batch reaches the consumer at that
 // batch. One iteration at a time: begin() during another throws descent::Error.
+#include <descent/core/state_dict.h>
+#include <descent/data/dataset.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
-
-#include "core/state_dict.h"
-#include "data/dataset.h"
 
 namespace descent::data {
 

@@ -1,12 +1,11 @@
-#include "data/text.h"
+#include <descent/core/error.h>
+#include <descent/data/text.h>
+#include <descent/ops/factory.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "core/error.h"
-#include "ops/factory.h"
 
 namespace descent::data {
 

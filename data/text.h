@@ -11,13 +11,13 @@
 // y[b, t] is the token after x[b, t]. Throws descent::Error for a missing or empty
 // file, characters outside the vocabulary, ids out of range, a val_fraction outside
 // [0, 1), and token sequences too short for the requested windows.
+#include <descent/core/random.h>
+#include <descent/data/dataset.h>
+
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "core/random.h"
-#include "data/dataset.h"
 
 namespace descent::data {
 

@@ -8,6 +8,8 @@
 // Ends with "result: val_bpc=... first_val_bpc=... uniform_bpc=... epochs=...".
 // With --checkpoint DIR, DIR/last.safetensors holds the model, optimizer, data-loader
 // position, RNG and epoch after every epoch; --resume continues from it exactly.
+#include <descent/descent.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +18,6 @@
 
 #include "common/args.h"
 #include "common/optimizers.h"
-#include "core/descent.h"
 
 using namespace descent;
 
@@ -148,8 +149,8 @@ int main(int argc, char** argv) {
       train::load_checkpoint(ckpt, parts);
       fmt::print("char_lstm: resumed {} at epoch {}\n", ckpt, progress.epoch);
     }
-    std::unique_ptr<data::MetricsWriter> csv;
-    if (!metrics.empty()) csv = std::make_unique<data::MetricsWriter>(metrics);
+    std::unique_ptr<train::MetricsWriter> csv;
+    if (!metrics.empty()) csv = std::make_unique<train::MetricsWriter>(metrics);
 
     const double uniform_bpc = std::log2(double(vocab));
     fmt::print(
@@ -158,7 +159,7 @@ int main(int argc, char** argv) {
         corpus.text().size(), vocab, uniform_bpc, train.size(), val.size(), seq_len);
     double val_bpc = NAN;
     for (int64_t e = progress.epoch; e < epochs; ++e) {
-      data::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
+      train::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
       for (auto [x, y] : loader) {
         opt->zero_grad();
         Tensor loss = token_loss(model(x), y);
@@ -186,10 +187,10 @@ int main(int argc, char** argv) {
                    sample(model, corpus.vocab(), prime, sample_len, temperature, gen));
       }
     }
-    fmt::print("{}\n", data::format_result({{"val_bpc", val_bpc},
-                                            {"first_val_bpc", progress.extra["first_val_bpc"]},
-                                            {"uniform_bpc", uniform_bpc},
-                                            {"epochs", double(progress.epoch)}}));
+    fmt::print("{}\n", train::format_result({{"val_bpc", val_bpc},
+                                             {"first_val_bpc", progress.extra["first_val_bpc"]},
+                                             {"uniform_bpc", uniform_bpc},
+                                             {"epochs", double(progress.epoch)}}));
   } catch (const std::exception& e) {
     fmt::print(stderr, "char_lstm: {}\n", e.what());
     return 1;

@@ -3,12 +3,13 @@
 // checks that backward against central finite differences in f64, then trains a small
 // classifier that uses it on two interleaved spirals. Exits 1 if the check fails.
 //   custom_op [--steps 400] [--seed 0]
+#include <descent/descent.h>
+
 #include <cmath>
 #include <iostream>
 #include <random>
 
 #include "common/args.h"
-#include "core/descent.h"
 
 using namespace descent;
 
@@ -115,11 +116,11 @@ int main(int argc, char** argv) {
     NoGradGuard no_grad;
     const double acc =
         eq(argmax(model(test.inputs()), 1), test.targets()).to(DType::F64).mean().item();
-    std::cout << data::format_result({{"grad_err", err},
-                                      {"first_loss", loss0},
-                                      {"train_loss", loss},
-                                      {"test_acc", acc},
-                                      {"beta_mean", act2->beta_.mean().item()}})
+    std::cout << train::format_result({{"grad_err", err},
+                                       {"first_loss", loss0},
+                                       {"train_loss", loss},
+                                       {"test_acc", acc},
+                                       {"beta_mean", act2->beta_.mean().item()}})
               << "\n";
     return grad_ok ? 0 : 1;
   } catch (const std::exception& e) {

@@ -7,12 +7,13 @@
 //
 // Prints a progress bar per epoch, the test loss and accuracy after each epoch, and
 // ends with "result: test_acc=... test_loss=... first_loss=... last_loss=... epoch_s=...".
+#include <descent/descent.h>
+
 #include <chrono>
 #include <memory>
 
 #include "common/args.h"
 #include "common/optimizers.h"
-#include "core/descent.h"
 
 using namespace descent;
 
@@ -108,15 +109,15 @@ int main(int argc, char** argv) {
     RowLstm model(hidden, &gen);
     auto opt = examples::make_optimizer(optimizer, model.parameters(), lr);
     examples::Schedule sched(scheduler, *opt, {.epochs = epochs, .steps_per_epoch = loader.size()});
-    std::unique_ptr<data::MetricsWriter> csv;
-    if (!metrics.empty()) csv = std::make_unique<data::MetricsWriter>(metrics);
+    std::unique_ptr<train::MetricsWriter> csv;
+    if (!metrics.empty()) csv = std::make_unique<train::MetricsWriter>(metrics);
 
     fmt::print("mnist_lstm: {} train / {} test, hidden {}, {} lr {}{}\n", train.size(), test.size(),
                hidden, optimizer, opt->lr(), use_amp ? ", bf16 autocast" : "");
     double first_loss = 0, last_loss = 0, epoch_s_sum = 0;
     Eval ev;
     for (int e = 0; e < epochs; ++e) {
-      data::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
+      train::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
       const auto t0 = std::chrono::steady_clock::now();
       for (auto [x, y] : loader) {
         opt->zero_grad();
@@ -150,11 +151,12 @@ int main(int argc, char** argv) {
                     {"epoch_s", epoch_s}});
       }
     }
-    fmt::print("{}\n", data::format_result({{"test_acc", ev.acc},
-                                            {"test_loss", ev.loss},
-                                            {"first_loss", first_loss},
-                                            {"last_loss", last_loss},
-                                            {"epoch_s", epochs > 0 ? epoch_s_sum / epochs : 0.0}}));
+    fmt::print("{}\n",
+               train::format_result({{"test_acc", ev.acc},
+                                     {"test_loss", ev.loss},
+                                     {"first_loss", first_loss},
+                                     {"last_loss", last_loss},
+                                     {"epoch_s", epochs > 0 ? epoch_s_sum / epochs : 0.0}}));
   } catch (const std::exception& e) {
     fmt::print(stderr, "mnist_lstm: {}\n", e.what());
     return 1;

@@ -2,13 +2,14 @@
 // with a choice of optimizer, schedule, gradient clipping, mixed precision, exact
 // checkpoint/resume and early stopping. Ends with one `result:` line.
 //   mnist_mlp --epochs 10 --optimizer adam --scheduler cosine
+#include <descent/descent.h>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "common/args.h"
 #include "common/optimizers.h"
-#include "core/descent.h"
 
 using namespace descent;
 
@@ -75,7 +76,7 @@ int run(const Config& c) {
                                          : c.amp == "f16" ? std::optional(DType::F16)
                                                           : std::nullopt;
   amp::GradScaler scaler({.enabled = c.amp == "f16"});  // f16 gradients underflow unscaled
-  optim::EarlyStopping stopper({.patience = std::max(1, c.early_stopping)});
+  train::EarlyStopping stopper({.patience = std::max(1, c.early_stopping)});
   train::Progress progress;
 
   const std::string ckpt = c.checkpoint.empty() ? "" : c.checkpoint + "/last.safetensors";
@@ -90,7 +91,7 @@ int run(const Config& c) {
       std::cout << "resumed from " << ckpt << " after epoch " << progress.epoch << "\n";
     }
   }
-  std::optional<data::MetricsWriter> epoch_csv, step_csv;
+  std::optional<train::MetricsWriter> epoch_csv, step_csv;
   if (!c.metrics.empty()) {
     epoch_csv.emplace(c.metrics);
     std::filesystem::path p(c.metrics);
@@ -105,7 +106,7 @@ int run(const Config& c) {
       std::cout << "stopping after " << run_epochs << " epoch(s) of this run (--stop-after)\n";
       return 0;
     }
-    data::ProgressBar bar({.total = loader.size(), .epoch = epoch + 1, .epochs = c.epochs});
+    train::ProgressBar bar({.total = loader.size(), .epoch = epoch + 1, .epochs = c.epochs});
     const auto t0 = std::chrono::steady_clock::now();
     for (auto [x, y] : loader) {
       opt->zero_grad();
@@ -157,11 +158,11 @@ int run(const Config& c) {
     }
   }
   if (run_epochs == 0) last = evaluate(model, test, dev, amp_dtype);
-  std::cout << data::format_result({{"test_acc", last.acc},
-                                    {"test_loss", last.loss},
-                                    {"train_loss", train_loss},
-                                    {"epoch_s", epoch_s},
-                                    {"samples_per_s", epoch_s > 0 ? train.size() / epoch_s : 0}})
+  std::cout << train::format_result({{"test_acc", last.acc},
+                                     {"test_loss", last.loss},
+                                     {"train_loss", train_loss},
+                                     {"epoch_s", epoch_s},
+                                     {"samples_per_s", epoch_s > 0 ? train.size() / epoch_s : 0}})
             << "\n";
   return 0;
 }

@@ -9,14 +9,15 @@
 // scripts/plot (gnuplot).
 //
 //   build/examples/optimizer_tour --limit 5000 --epochs 5 --out runs/tour
+#include <descent/descent.h>
+#include <descent/train/lr_range_test.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 
 #include "common/args.h"
 #include "common/optimizers.h"
-#include "core/descent.h"
-#include "optim/lr_range_test.h"
 
 using namespace descent;
 
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
 
     // ---- every optimizer on the same model, data and seed ----
     std::vector<std::string> loss_csvs;
-    data::Metrics summary;
+    train::Metrics summary;
     for (const std::string& name : names) {
       nn::Sequential model = make_mlp(hidden, uint64_t(seed));
       auto opt = examples::make_optimizer(name, model.parameters());
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
                                       .shuffle = !full_batch,
                                       .seed = uint64_t(seed)});
       const std::string path = out + "/loss/" + name + ".csv";
-      data::MetricsWriter csv(path);
+      train::MetricsWriter csv(path);
       double smoothed = 0, initial = 0;
       int64_t step = 0, seen = 0;
       {
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
       nn::Sequential model = make_mlp(hidden, uint64_t(seed));
       auto opt = examples::make_optimizer("momentum", model.parameters());
       int64_t next = 0;
-      auto r = optim::lr_range_test(*opt,
+      auto r = train::lr_range_test(*opt,
                                     [&] {
                                       if (next + batch_size > train.size()) next = 0;
                                       const data::Batch b = train.rows(next, next + batch_size);
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
       // A vertical line at the suggestion, as a two-point curve.
       double lo = r.best_loss, hi = r.best_loss;
       for (double s : r.smoothed_losses) hi = std::max(hi, s);
-      data::MetricsWriter mark(out + "/suggested_lr.csv");
+      train::MetricsWriter mark(out + "/suggested_lr.csv");
       mark.write({{"lr", *r.suggested_lr}, {"smoothed_loss", lo}});
       mark.write({{"lr", *r.suggested_lr}, {"smoothed_loss", hi}});
       summary.push_back({"suggested_lr", *r.suggested_lr});
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
         examples::Schedule sched(name, opt,
                                  {.epochs = sched_epochs, .steps_per_epoch = steps_per_epoch});
         const std::string path = out + "/schedules/" + name + ".csv";
-        data::MetricsWriter csv(path);
+        train::MetricsWriter csv(path);
         for (int64_t s = 0; s < sched_epochs * steps_per_epoch; ++s) {
           csv.write({{"step", s}, {"lr", opt.lr()}});
           opt.step();  // no gradient: a no-op, kept so the order is the real one
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
                        "/schedules.png --title 'lr schedules, base lr 0.1, 10 epochs x 50 "
                        "steps (plateau: flat loss)'");
     }
-    fmt::print("{}\n", data::format_result(summary));
+    fmt::print("{}\n", train::format_result(summary));
   } catch (const std::exception& e) {
     fmt::print(stderr, "optimizer_tour: {}\n", e.what());
     return 1;

@@ -1,4 +1,4 @@
-#include "nn/activation.h"
+#include <descent/nn/activation.h>
 
 namespace descent::nn {
 

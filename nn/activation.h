@@ -2,8 +2,8 @@
 // Activation modules: thin wrappers over ops/activation.h with torch.nn's names,
 // parameters and defaults. They hold no parameters; errors come from the ops
 // (non-floating input, a dim out of range).
-#include "nn/module.h"
-#include "ops/activation.h"
+#include <descent/nn/module.h>
+#include <descent/ops/activation.h>
 
 namespace descent::nn {
 

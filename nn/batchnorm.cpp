@@ -1,9 +1,8 @@
-#include "nn/batchnorm.h"
-
-#include "core/grad_mode.h"
-#include "ops/batchnorm.h"
-#include "ops/elementwise.h"
-#include "ops/factory.h"
+#include <descent/core/grad_mode.h>
+#include <descent/nn/batchnorm.h>
+#include <descent/ops/batchnorm.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
 
 namespace descent::nn {
 

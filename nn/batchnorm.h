@@ -10,9 +10,9 @@
 // 1/num_batches_tracked, as PyTorch's momentum=None). Eval uses the running statistics
 // (batch statistics when not tracking). Throws descent::Error for num_features < 1,
 // momentum outside [0, 1], eps < 0, and an input of the wrong rank or channel count.
-#include <optional>
+#include <descent/nn/module.h>
 
-#include "nn/module.h"
+#include <optional>
 
 namespace descent::nn {
 

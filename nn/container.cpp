@@ -1,6 +1,5 @@
-#include "nn/container.h"
-
 #include <cxxabi.h>
+#include <descent/nn/container.h>
 
 #include <cstdlib>
 #include <string>

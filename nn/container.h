@@ -10,11 +10,11 @@
 // shared with the caller). Passing an lvalue module fails to compile: modules are not
 // copyable, so write std::move(m) or pass a shared_ptr. An index out of range and a
 // wrong type in at<M>() throw descent::Error.
+#include <descent/nn/module.h>
+
 #include <concepts>
 #include <memory>
 #include <type_traits>
-
-#include "nn/module.h"
 
 namespace descent::nn {
 

@@ -1,6 +1,5 @@
-#include "nn/dropout.h"
-
-#include "ops/dropout.h"
+#include <descent/nn/dropout.h>
+#include <descent/ops/dropout.h>
 
 namespace descent::nn {
 

@@ -3,8 +3,8 @@
 // 1/(1-p)), the identity in eval mode. p outside [0, 1] throws at construction.
 // Masks are drawn from `generator` (the default generator when null); the generator
 // must outlive the module.
-#include "core/random.h"
-#include "nn/module.h"
+#include <descent/core/random.h>
+#include <descent/nn/module.h>
 
 namespace descent::nn {
 

@@ -1,9 +1,8 @@
-#include "nn/embedding.h"
-
-#include "core/grad_mode.h"
-#include "nn/init.h"
-#include "ops/factory.h"
-#include "ops/index.h"
+#include <descent/core/grad_mode.h>
+#include <descent/nn/embedding.h>
+#include <descent/nn/init.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/index.h>
 
 namespace descent::nn {
 

@@ -5,10 +5,10 @@
 // row starts at zero and never receives a gradient.
 // Throws descent::Error for non-positive sizes, a padding_idx out of range, and (in
 // the op) indices out of range or of a non-integer dtype.
-#include <optional>
+#include <descent/core/random.h>
+#include <descent/nn/module.h>
 
-#include "core/random.h"
-#include "nn/module.h"
+#include <optional>
 
 namespace descent::nn {
 

@@ -1,4 +1,4 @@
-#include "nn/flatten.h"
+#include <descent/nn/flatten.h>
 
 namespace descent::nn {
 

@@ -1,7 +1,7 @@
 #pragma once
 // nn::Flatten — merges dims start_dim..end_dim into one (Tensor::flatten); the
 // defaults keep the batch dim: (N, C, H, W) → (N, C·H·W). Dims out of range throw.
-#include "nn/module.h"
+#include <descent/nn/module.h>
 
 namespace descent::nn {
 

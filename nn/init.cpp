@@ -1,11 +1,10 @@
-#include "nn/init.h"
+#include <descent/core/grad_mode.h>
+#include <descent/nn/init.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
 
 #include <cmath>
 #include <vector>
-
-#include "core/grad_mode.h"
-#include "ops/elementwise.h"
-#include "ops/factory.h"
 
 namespace descent::nn::init {
 

@@ -12,11 +12,11 @@
 // "weight_ih_l0") and set the "bias" of those same modules to zero, the common
 // practice for ReLU networks:
 //   nn::init::kaiming_normal_(model, nn::init::Nonlinearity::ReLU);
-#include <optional>
+#include <descent/core/random.h>
+#include <descent/core/tensor.h>
+#include <descent/nn/module.h>
 
-#include "core/random.h"
-#include "core/tensor.h"
-#include "nn/module.h"
+#include <optional>
 
 namespace descent::nn::init {
 

@@ -1,10 +1,9 @@
-#include "nn/linear.h"
+#include <descent/nn/init.h>
+#include <descent/nn/linear.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/linalg.h>
 
 #include <cmath>
-
-#include "nn/init.h"
-#include "ops/factory.h"
-#include "ops/linalg.h"
 
 namespace descent::nn {
 

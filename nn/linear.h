@@ -5,8 +5,8 @@
 // U(±1/√in_features), and bias U(±1/√in_features).
 // Throws descent::Error for negative sizes and for an input whose last dim is not
 // in_features.
-#include "core/random.h"
-#include "nn/module.h"
+#include <descent/core/random.h>
+#include <descent/nn/module.h>
 
 namespace descent::nn {
 

@@ -1,9 +1,8 @@
-#include "nn/lstm.h"
+#include <descent/nn/init.h>
+#include <descent/nn/lstm.h>
+#include <descent/ops/factory.h>
 
 #include <cmath>
-
-#include "nn/init.h"
-#include "ops/factory.h"
 
 namespace descent::nn {
 

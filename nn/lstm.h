@@ -15,12 +15,12 @@
 //   forward returns h'.
 // Throws descent::Error for sizes < 1, num_layers < 1, dropout outside [0, 1], and
 // what F::lstm rejects (wrong input or state shapes).
+#include <descent/core/random.h>
+#include <descent/nn/module.h>
+#include <descent/ops/lstm.h>
+
 #include <utility>
 #include <vector>
-
-#include "core/random.h"
-#include "nn/module.h"
-#include "ops/lstm.h"
 
 namespace descent::nn {
 

@@ -1,6 +1,6 @@
-#include "nn/module.h"
-
 #include <cxxabi.h>
+#include <descent/core/grad_mode.h>
+#include <descent/nn/module.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,8 +8,6 @@
 #include <set>
 #include <sstream>
 #include <typeinfo>
-
-#include "core/grad_mode.h"
 
 namespace descent::nn {
 

@@ -22,6 +22,9 @@
 // (across parameters, buffers and submodules), requires_grad on a non-floating or
 // non-leaf tensor, a null submodule, forward() not overridden, and state-dict
 // mismatches (see load_state_dict).
+#include <descent/core/error.h>
+#include <descent/core/state_dict.h>
+#include <descent/core/tensor.h>
 #include <fmt/format.h>
 
 #include <deque>
@@ -32,10 +35,6 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#include "core/error.h"
-#include "core/state_dict.h"
-#include "core/tensor.h"
 
 namespace descent::nn {
 

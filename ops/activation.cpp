@@ -8,16 +8,15 @@
 //   the output from the saved input so that the output is not a constant of the graph
 //   and double backward is right.
 // The other activations always compose their backward from differentiable ops.
-#include "ops/activation.h"
+#include <descent/core/autocast.h>
+#include <descent/core/function.h>
+#include <descent/core/grad_mode.h>
+#include <descent/ops/activation.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/reduce.h>
 
 #include <cmath>
-
-#include "core/autocast.h"
-#include "core/function.h"
-#include "core/grad_mode.h"
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
-#include "ops/reduce.h"
 
 namespace descent::F {
 

@@ -3,7 +3,7 @@
 // torch.nn.functional. leaky_relu, elu, gelu, silu, softplus, softmax and log_softmax
 // throw on non-floating input; sigmoid/tanh of an integer tensor give f32; relu keeps
 // integer dtypes; a dim out of range throws.
-#include "core/tensor.h"
+#include <descent/core/tensor.h>
 
 namespace descent::F {
 

@@ -1,13 +1,12 @@
 // batch_norm as one autograd::Function over the backend's fused forward and backward
 // kernels. The statistics the forward normalised with are saved for the backward (the
 // running ones are copied: a later training step updates them in place).
-#include "ops/batchnorm.h"
-
-#include "backends/backend.h"
-#include "core/autocast.h"
-#include "core/function.h"
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
+#include <descent/backends/backend.h>
+#include <descent/core/autocast.h>
+#include <descent/core/function.h>
+#include <descent/ops/batchnorm.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
 
 namespace descent::F {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Batch normalisation (torch.nn.functional.batch_norm), one fused backend kernel
 // forward and one backward.
-#include "core/tensor.h"
+#include <descent/core/tensor.h>
 
 namespace descent::F {
 

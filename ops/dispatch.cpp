@@ -1,4 +1,4 @@
-#include "ops/dispatch.h"
+#include <descent/ops/dispatch.h>
 
 namespace descent::ops {
 

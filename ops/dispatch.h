@@ -1,8 +1,8 @@
 #pragma once
 // Helpers shared by op files: run one backend kernel into a freshly allocated output,
 // with argument checks. No autograd here; ops wrap these in autograd::Function structs.
-#include "backends/backend.h"
-#include "core/tensor.h"
+#include <descent/backends/backend.h>
+#include <descent/core/tensor.h>
 
 namespace descent::ops {
 

@@ -1,12 +1,11 @@
 // Inverted dropout: y = x · mask with mask ∈ {0, 1/(1-p)}. The mask is a constant
 // operand of mul, so the gradient is g · mask and higher orders come for free.
-#include "ops/dropout.h"
+#include <descent/ops/dispatch.h>
+#include <descent/ops/dropout.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
 
 #include <cmath>
-
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
-#include "ops/factory.h"
 
 namespace descent::F {
 

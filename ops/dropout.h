@@ -1,6 +1,6 @@
 #pragma once
-#include "core/random.h"
-#include "core/tensor.h"
+#include <descent/core/random.h>
+#include <descent/core/tensor.h>
 
 namespace descent::F {
 

@@ -1,12 +1,11 @@
 // Elementwise ops and their gradients. Backwards are written with differentiable ops,
 // so higher-order gradients work. Gradients may keep the broadcast shape: the engine
 // sums them back to each input's shape.
-#include "ops/elementwise.h"
-
-#include "core/function.h"
-#include "core/grad_mode.h"
-#include "ops/dispatch.h"
-#include "ops/factory.h"
+#include <descent/core/function.h>
+#include <descent/core/grad_mode.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
 
 namespace descent {
 

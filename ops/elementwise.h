@@ -2,8 +2,8 @@
 // Elementwise math with NumPy/PyTorch broadcasting and dtype promotion. All are
 // differentiable in their floating inputs except comparisons and logical ops, which
 // return Bool tensors. Operands must be on one device.
-#include "core/tensor.h"
-#include "ops/scalar.h"
+#include <descent/core/tensor.h>
+#include <descent/ops/scalar.h>
 
 namespace descent {
 

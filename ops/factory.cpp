@@ -1,10 +1,9 @@
-#include "ops/factory.h"
+#include <descent/backends/backend.h>
+#include <descent/core/grad_mode.h>
+#include <descent/ops/factory.h>
 
 #include <cmath>
 #include <numeric>
-
-#include "backends/backend.h"
-#include "core/grad_mode.h"
 
 namespace descent {
 

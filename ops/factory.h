@@ -1,10 +1,10 @@
 #pragma once
 // Tensor factories. Every factory takes TensorOptions (dtype f32 and the CPU by
 // default): zeros({2, 3}, {.dtype = DType::F64, .requires_grad = true}).
-#include <vector>
+#include <descent/core/random.h>
+#include <descent/core/tensor.h>
 
-#include "core/random.h"
-#include "core/tensor.h"
+#include <vector>
 
 namespace descent {
 

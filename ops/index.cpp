@@ -1,12 +1,11 @@
 // Joining, splitting and indexing ops and their gradients. Gradients are built from
 // differentiable ops: index_select and gather scatter their gradient back with small
 // Functions whose own backward is the matching gather, so higher orders work.
-#include "ops/index.h"
-
-#include "core/function.h"
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
-#include "ops/factory.h"
+#include <descent/core/function.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/index.h>
 
 namespace descent {
 

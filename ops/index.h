@@ -1,10 +1,10 @@
 #pragma once
 // Joining, splitting and indexing. Index tensors are i64 (i32 accepted). Indices out of
 // range throw.
+#include <descent/core/tensor.h>
+
 #include <optional>
 #include <vector>
-
-#include "core/tensor.h"
 
 namespace descent {
 

@@ -1,14 +1,13 @@
 // Matrix products and linear layers with their gradients. Backwards are matmuls (and a
 // sum for the bias), so higher-order gradients work.
-#include "ops/linalg.h"
+#include <descent/core/autocast.h>
+#include <descent/core/function.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/linalg.h>
+#include <descent/ops/reduce.h>
 
 #include <algorithm>
-
-#include "core/autocast.h"
-#include "core/function.h"
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
-#include "ops/reduce.h"
 
 namespace descent {
 

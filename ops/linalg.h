@@ -1,6 +1,6 @@
 #pragma once
 // Matrix products through oneDNN (f32, bf16) and own loops (f64).
-#include "core/tensor.h"
+#include <descent/core/tensor.h>
 
 namespace descent {
 

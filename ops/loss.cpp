@@ -2,21 +2,20 @@
 // reductions) so gradients of every order come for free. Formulas, defaults and
 // reductions follow torch.nn.functional exactly, including its corner cases (mean over
 // class weights of kept targets, NaN when every target is ignored).
-#include "ops/loss.h"
+#include <descent/core/autocast.h>
+#include <descent/core/function.h>
+#include <descent/ops/activation.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/index.h>
+#include <descent/ops/loss.h>
+#include <descent/ops/reduce.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
-
-#include "core/autocast.h"
-#include "core/function.h"
-#include "ops/activation.h"
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
-#include "ops/factory.h"
-#include "ops/index.h"
-#include "ops/reduce.h"
 
 namespace descent::F {
 

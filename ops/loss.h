@@ -1,6 +1,6 @@
 #pragma once
 // Losses (descent::F), same formulas, defaults and argument checks as PyTorch.
-#include "core/tensor.h"
+#include <descent/core/tensor.h>
 
 namespace descent::F {
 

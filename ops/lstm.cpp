@@ -9,16 +9,15 @@
 // backend contract in backend.h. oneDNN 2.6 has bf16 RNNs on the CPU but no f16 ones,
 // so f16 falls back to f32 there. On CUDA, cuDNN runs f16 (tensor ops) and bf16 (where
 // cuDNN and the GPU support it; otherwise f32 inside the backend).
-#include "ops/lstm.h"
-
-#include "backends/backend.h"
-#include "core/autocast.h"
-#include "core/function.h"
-#include "core/grad_mode.h"
-#include "ops/dispatch.h"
-#include "ops/dropout.h"
-#include "ops/factory.h"
-#include "ops/index.h"
+#include <descent/backends/backend.h>
+#include <descent/core/autocast.h>
+#include <descent/core/function.h>
+#include <descent/core/grad_mode.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/dropout.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/index.h>
+#include <descent/ops/lstm.h>
 
 namespace descent::F {
 

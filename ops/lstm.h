@@ -11,11 +11,11 @@
 // `c_n` and every gradient are f32, and f32 weights stay f32 masters. f16 has no CPU
 // RNN in oneDNN 2.6, so on the CPU it computes in f32 and returns f32; on CUDA f16 and
 // bf16 run through cuDNN.
+#include <descent/core/random.h>
+#include <descent/core/tensor.h>
+
 #include <utility>
 #include <vector>
-
-#include "core/random.h"
-#include "core/tensor.h"
 
 namespace descent::F {
 

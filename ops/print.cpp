@@ -3,15 +3,14 @@
 // reads the same in descent as in Python. Only the dtype names differ (f64, not
 // torch.float64). Values are read straight from the strided storage; a summarized
 // tensor only touches the elements it shows.
-#include "ops/print.h"
+#include <descent/core/grad_mode.h>
+#include <descent/core/node.h>
+#include <descent/ops/print.h>
 
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <vector>
-
-#include "core/grad_mode.h"
-#include "core/node.h"
 
 namespace descent {
 namespace {

@@ -4,12 +4,11 @@
 //           [ 3.0000,  4.0000]], dtype=f64, requires_grad=True)
 // (dtype shown unless f32, i64 or bool, as torch; grad_fn=<name> for non-leaves).
 // Large tensors are elided with "..." (first and last 3 per dim above 1000 elements).
+#include <descent/core/tensor.h>
 #include <fmt/format.h>
 
 #include <ostream>
 #include <string>
-
-#include "core/tensor.h"
 
 namespace descent {
 

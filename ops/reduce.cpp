@@ -2,13 +2,12 @@
 // gradients work). Each struct computes its result in the keepdim shape and reshapes
 // at the end; backwards put the reduced dims back as size 1 and let broadcasting
 // spread the gradient.
-#include "ops/reduce.h"
-
-#include "core/function.h"
-#include "core/grad_mode.h"
-#include "ops/dispatch.h"
-#include "ops/elementwise.h"
-#include "ops/factory.h"
+#include <descent/core/function.h>
+#include <descent/core/grad_mode.h>
+#include <descent/ops/dispatch.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/reduce.h>
 
 namespace descent {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Reductions over all dims (no dims given) or the given dims, with keepdim.
 // Negative dims count from the end.
-#include "core/tensor.h"
+#include <descent/core/tensor.h>
 
 namespace descent {
 

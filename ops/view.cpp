@@ -1,8 +1,8 @@
 // View ops: new shape/strides over the same storage, each with its gradient.
-#include <numeric>
+#include <descent/core/function.h>
+#include <descent/ops/dispatch.h>
 
-#include "core/function.h"
-#include "ops/dispatch.h"
+#include <numeric>
 
 namespace descent {
 

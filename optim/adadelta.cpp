@@ -1,6 +1,5 @@
-#include "optim/adadelta.h"
-
-#include "optim/update_batch.h"
+#include <descent/optim/adadelta.h>
+#include <descent/optim/update_batch.h>
 
 namespace descent::optim {
 
@@ -12,20 +11,16 @@ void Adadelta::validate(const AdadeltaOptions& o) {
   c.non_negative("weight_decay", o.weight_decay);
 }
 
-void Adadelta::update(const Tensor& param, const Tensor& grad, AdadeltaState& s,
-                      const AdadeltaOptions& o) {
-  init_slot(s.square_avg, param);
-  init_slot(s.acc_delta, param);
+void Adadelta::update(const ParamStep& step, AdadeltaState& s, const AdadeltaOptions& o) {
+  init_slot(s.square_avg, step.param);
+  init_slot(s.acc_delta, step.param);
   ++s.step;
-  detail::submit(AdadeltaUpdateArgs{.param = param,
-                                    .grad = grad,
-                                    .square_avg = s.square_avg,
-                                    .acc_delta = s.acc_delta,
-                                    .lr = o.lr,
-                                    .rho = o.rho,
-                                    .eps = o.eps,
-                                    .weight_decay = o.weight_decay,
-                                    .maximize = o.maximize});
+  step.submit(AdadeltaRule{.lr = o.lr,
+                           .rho = o.rho,
+                           .eps = o.eps,
+                           .weight_decay = o.weight_decay,
+                           .maximize = o.maximize},
+              {s.square_avg, s.acc_delta});
 }
 
 }  // namespace descent::optim

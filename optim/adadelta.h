@@ -6,7 +6,7 @@
 //
 // Throws descent::Error for lr < 0, rho outside [0, 1], eps <= 0 or weight_decay < 0.
 // State per parameter: square_avg, acc_delta, step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -18,32 +18,18 @@ struct AdadeltaOptions {
   bool maximize = false;
 };
 
-struct AdadeltaGroupOptions {
-  std::optional<double> lr{}, rho{}, eps{}, weight_decay{};
-  std::optional<bool> maximize{};
-};
-
 struct AdadeltaState {
   int64_t step = 0;
   Tensor square_avg, acc_delta;
 };
 
-class Adadelta
-    : public GroupedOptimizer<Adadelta, AdadeltaOptions, AdadeltaGroupOptions, AdadeltaState> {
+class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions, AdadeltaState> {
  public:
   static constexpr std::string_view kName = "adadelta";
   explicit Adadelta(std::vector<Tensor> params, const AdadeltaOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const AdadeltaOptions& o);
-  static AdadeltaOptions merge(AdadeltaOptions d, const AdadeltaGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.rho, g.rho);
-    override_with(d.eps, g.eps);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -58,7 +44,7 @@ class Adadelta
     f("square_avg", s.square_avg, Slot::Required);
     f("acc_delta", s.acc_delta, Slot::Required);
   }
-  void update(const Tensor& param, const Tensor& grad, AdadeltaState& s, const AdadeltaOptions& o);
+  void update(const ParamStep& step, AdadeltaState& s, const AdadeltaOptions& o);
 };
 
 }  // namespace descent::optim

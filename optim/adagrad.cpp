@@ -1,6 +1,5 @@
-#include "optim/adagrad.h"
-
-#include "optim/update_batch.h"
+#include <descent/optim/adagrad.h>
+#include <descent/optim/update_batch.h>
 
 namespace descent::optim {
 
@@ -13,17 +12,14 @@ void Adagrad::validate(const AdagradOptions& o) {
   c.positive("eps", o.eps);
 }
 
-void Adagrad::update(const Tensor& param, const Tensor& grad, AdagradState& s,
-                     const AdagradOptions& o) {
-  init_slot(s.sum, param, o.initial_accumulator_value);
+void Adagrad::update(const ParamStep& step, AdagradState& s, const AdagradOptions& o) {
+  init_slot(s.sum, step.param, o.initial_accumulator_value);
   ++s.step;
-  detail::submit(AdagradUpdateArgs{.param = param,
-                                   .grad = grad,
-                                   .sum = s.sum,
-                                   .clr = o.lr / (1 + double(s.step - 1) * o.lr_decay),
-                                   .eps = o.eps,
-                                   .weight_decay = o.weight_decay,
-                                   .maximize = o.maximize});
+  step.submit(AdagradRule{.clr = o.lr / (1 + double(s.step - 1) * o.lr_decay),
+                          .eps = o.eps,
+                          .weight_decay = o.weight_decay,
+                          .maximize = o.maximize},
+              {s.sum});
 }
 
 }  // namespace descent::optim

@@ -6,7 +6,7 @@
 //
 // Throws descent::Error for lr < 0, lr_decay < 0, weight_decay < 0,
 // initial_accumulator_value < 0 or eps <= 0. State per parameter: sum, step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -19,33 +19,18 @@ struct AdagradOptions {
   bool maximize = false;
 };
 
-struct AdagradGroupOptions {
-  std::optional<double> lr{}, lr_decay{}, weight_decay{}, initial_accumulator_value{}, eps{};
-  std::optional<bool> maximize{};
-};
-
 struct AdagradState {
   int64_t step = 0;
   Tensor sum;  // starts at initial_accumulator_value
 };
 
-class Adagrad
-    : public GroupedOptimizer<Adagrad, AdagradOptions, AdagradGroupOptions, AdagradState> {
+class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions, AdagradState> {
  public:
   static constexpr std::string_view kName = "adagrad";
   explicit Adagrad(std::vector<Tensor> params, const AdagradOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const AdagradOptions& o);
-  static AdagradOptions merge(AdagradOptions d, const AdagradGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.lr_decay, g.lr_decay);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.initial_accumulator_value, g.initial_accumulator_value);
-    override_with(d.eps, g.eps);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -60,7 +45,7 @@ class Adagrad
     f("step", s.step);
     f("sum", s.sum, Slot::Required);
   }
-  void update(const Tensor& param, const Tensor& grad, AdagradState& s, const AdagradOptions& o);
+  void update(const ParamStep& step, AdagradState& s, const AdagradOptions& o);
 };
 
 }  // namespace descent::optim

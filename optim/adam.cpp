@@ -1,36 +1,34 @@
-#include "optim/adam.h"
+#include <descent/optim/adam.h>
+#include <descent/optim/update_batch.h>
 
 #include <cmath>
 
-#include "optim/update_batch.h"
-
 namespace descent::optim::detail {
 
-void adam_step(const Tensor& param, const Tensor& grad, AdamState& s, double lr, Betas betas,
-               double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled) {
-  init_slot(s.exp_avg, param);
-  init_slot(s.exp_avg_sq, param);
-  if (amsgrad) init_slot(s.max_exp_avg_sq, param);
+template <class Options>
+void adam_step(const ParamStep& step, AdamState& s, const Options& o, WeightDecay decay) {
+  init_slot(s.exp_avg, step.param);
+  init_slot(s.exp_avg_sq, step.param);
+  if (o.amsgrad) init_slot(s.max_exp_avg_sq, step.param);
   ++s.step;
   // Host-side scalars in double, with torch.optim's formulas.
   const double t = double(s.step);
-  const double bias_correction1 = 1 - std::pow(betas.beta1, t);
-  const double bias_correction2 = 1 - std::pow(betas.beta2, t);
-  detail::submit(AdamUpdateArgs{.param = param,
-                                .grad = grad,
-                                .exp_avg = s.exp_avg,
-                                .exp_avg_sq = s.exp_avg_sq,
-                                .max_exp_avg_sq = s.max_exp_avg_sq,
-                                .lr = lr,
-                                .beta1 = betas.beta1,
-                                .beta2 = betas.beta2,
-                                .eps = eps,
-                                .weight_decay = weight_decay,
-                                .step_size = lr / bias_correction1,
-                                .bias_correction2_sqrt = std::sqrt(bias_correction2),
-                                .amsgrad = amsgrad,
-                                .decoupled_weight_decay = decoupled,
-                                .maximize = maximize});
+  const double bias_correction1 = 1 - std::pow(o.betas.beta1, t);
+  const double bias_correction2 = 1 - std::pow(o.betas.beta2, t);
+  step.submit(AdamRule{.lr = o.lr,
+                       .beta1 = o.betas.beta1,
+                       .beta2 = o.betas.beta2,
+                       .eps = o.eps,
+                       .weight_decay = o.weight_decay,
+                       .step_size = o.lr / bias_correction1,
+                       .bias_correction2_sqrt = std::sqrt(bias_correction2),
+                       .amsgrad = o.amsgrad,
+                       .decoupled_weight_decay = decay == WeightDecay::Decoupled,
+                       .maximize = o.maximize},
+              {s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq});
 }
+
+template void adam_step(const ParamStep&, AdamState&, const AdamOptions&, WeightDecay);
+template void adam_step(const ParamStep&, AdamState&, const AdamWOptions&, WeightDecay);
 
 }  // namespace descent::optim::detail

@@ -5,10 +5,11 @@
 //
 //   optim::AdamW opt(model.parameters(), {.lr = 1e-3, .weight_decay = 1e-2});
 //   optim::Adam ams(params, {.betas = {0.9, 0.99}, .amsgrad = true});
+//   ams.add_param_group(head, [](optim::AdamOptions& o) { o.lr = 1e-2; });
 //
 // Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0 or weight_decay < 0.
 // State per parameter: exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad), step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -30,28 +31,25 @@ struct AdamWOptions {
   bool maximize = false;
 };
 
-struct AdamGroupOptions {
-  std::optional<double> lr{};
-  std::optional<Betas> betas{};
-  std::optional<double> eps{}, weight_decay{};
-  std::optional<bool> amsgrad{}, maximize{};
-};
-
 struct AdamState {
   int64_t step = 0;
   Tensor exp_avg, exp_avg_sq;
   Tensor max_exp_avg_sq;  // amsgrad
 };
 
+// Adam adds weight_decay·param to the gradient; AdamW decays the parameter itself.
+enum class WeightDecay { Coupled, Decoupled };
+
 namespace detail {
-void adam_step(const Tensor& param, const Tensor& grad, AdamState& s, double lr, Betas betas,
-               double eps, double weight_decay, bool amsgrad, bool maximize, bool decoupled);
-}
+// One step of one parameter (Options: AdamOptions or AdamWOptions).
+template <class Options>
+void adam_step(const ParamStep& step, AdamState& s, const Options& o, WeightDecay decay);
+}  // namespace detail
 
 // What Adam and AdamW share; only the options' defaults and the decay differ.
 template <class Derived, class Options>
-class AdamFamily : public GroupedOptimizer<Derived, Options, AdamGroupOptions, AdamState> {
-  using Base = GroupedOptimizer<Derived, Options, AdamGroupOptions, AdamState>;
+class AdamFamily : public GroupedOptimizer<Derived, Options, AdamState> {
+  using Base = GroupedOptimizer<Derived, Options, AdamState>;
 
  public:
   explicit AdamFamily(std::vector<Tensor> params, const Options& options)
@@ -64,15 +62,6 @@ class AdamFamily : public GroupedOptimizer<Derived, Options, AdamGroupOptions, A
     c.unit_open("betas.beta1", o.betas.beta1);
     c.unit_open("betas.beta2", o.betas.beta2);
     c.non_negative("weight_decay", o.weight_decay);
-  }
-  static Options merge(Options d, const AdamGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.betas, g.betas);
-    override_with(d.eps, g.eps);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.amsgrad, g.amsgrad);
-    override_with(d.maximize, g.maximize);
-    return d;
   }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
@@ -91,16 +80,15 @@ class AdamFamily : public GroupedOptimizer<Derived, Options, AdamGroupOptions, A
     f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
     f("max_exp_avg_sq", s.max_exp_avg_sq, Slot::Optional);
   }
-  void update(const Tensor& param, const Tensor& grad, AdamState& s, const Options& o) {
-    detail::adam_step(param, grad, s, o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad, o.maximize,
-                      Derived::kDecoupledWeightDecay);
+  void update(const ParamStep& step, AdamState& s, const Options& o) {
+    detail::adam_step(step, s, o, Derived::kWeightDecay);
   }
 };
 
 class Adam : public AdamFamily<Adam, AdamOptions> {
  public:
   static constexpr std::string_view kName = "adam";
-  static constexpr bool kDecoupledWeightDecay = false;
+  static constexpr WeightDecay kWeightDecay = WeightDecay::Coupled;
   explicit Adam(std::vector<Tensor> params, const AdamOptions& options = {})
       : AdamFamily(std::move(params), options) {}
 };
@@ -108,7 +96,7 @@ class Adam : public AdamFamily<Adam, AdamOptions> {
 class AdamW : public AdamFamily<AdamW, AdamWOptions> {
  public:
   static constexpr std::string_view kName = "adamw";
-  static constexpr bool kDecoupledWeightDecay = true;
+  static constexpr WeightDecay kWeightDecay = WeightDecay::Decoupled;
   explicit AdamW(std::vector<Tensor> params, const AdamWOptions& options = {})
       : AdamFamily(std::move(params), options) {}
 };

@@ -1,8 +1,7 @@
-#include "optim/adamax.h"
+#include <descent/optim/adamax.h>
+#include <descent/optim/update_batch.h>
 
 #include <cmath>
-
-#include "optim/update_batch.h"
 
 namespace descent::optim {
 
@@ -15,22 +14,18 @@ void Adamax::validate(const AdamaxOptions& o) {
   c.non_negative("weight_decay", o.weight_decay);
 }
 
-void Adamax::update(const Tensor& param, const Tensor& grad, AdamaxState& s,
-                    const AdamaxOptions& o) {
-  init_slot(s.exp_avg, param);
-  init_slot(s.exp_inf, param);
+void Adamax::update(const ParamStep& step, AdamaxState& s, const AdamaxOptions& o) {
+  init_slot(s.exp_avg, step.param);
+  init_slot(s.exp_inf, step.param);
   ++s.step;
   const double bias_correction = 1 - std::pow(o.betas.beta1, double(s.step));
-  detail::submit(AdamaxUpdateArgs{.param = param,
-                                  .grad = grad,
-                                  .exp_avg = s.exp_avg,
-                                  .exp_inf = s.exp_inf,
-                                  .beta1 = o.betas.beta1,
-                                  .beta2 = o.betas.beta2,
-                                  .eps = o.eps,
-                                  .weight_decay = o.weight_decay,
-                                  .clr = o.lr / bias_correction,
-                                  .maximize = o.maximize});
+  step.submit(AdamaxRule{.beta1 = o.betas.beta1,
+                         .beta2 = o.betas.beta2,
+                         .eps = o.eps,
+                         .weight_decay = o.weight_decay,
+                         .clr = o.lr / bias_correction,
+                         .maximize = o.maximize},
+              {s.exp_avg, s.exp_inf});
 }
 
 }  // namespace descent::optim

@@ -6,7 +6,7 @@
 //
 // Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0 or weight_decay < 0.
 // State per parameter: exp_avg, exp_inf, step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -18,33 +18,18 @@ struct AdamaxOptions {
   bool maximize = false;
 };
 
-struct AdamaxGroupOptions {
-  std::optional<double> lr{};
-  std::optional<Betas> betas{};
-  std::optional<double> eps{}, weight_decay{};
-  std::optional<bool> maximize{};
-};
-
 struct AdamaxState {
   int64_t step = 0;
   Tensor exp_avg, exp_inf;
 };
 
-class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxGroupOptions, AdamaxState> {
+class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxState> {
  public:
   static constexpr std::string_view kName = "adamax";
   explicit Adamax(std::vector<Tensor> params, const AdamaxOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const AdamaxOptions& o);
-  static AdamaxOptions merge(AdamaxOptions d, const AdamaxGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.betas, g.betas);
-    override_with(d.eps, g.eps);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -60,7 +45,7 @@ class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxGroupOptions
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_inf", s.exp_inf, Slot::Required);
   }
-  void update(const Tensor& param, const Tensor& grad, AdamaxState& s, const AdamaxOptions& o);
+  void update(const ParamStep& step, AdamaxState& s, const AdamaxOptions& o);
 };
 
 }  // namespace descent::optim

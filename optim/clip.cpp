@@ -1,13 +1,11 @@
-#include "optim/clip.h"
+#include <descent/backends/backend.h>
+#include <descent/core/error.h>
+#include <descent/core/grad_mode.h>
+#include <descent/ops/elementwise.h>
+#include <descent/optim/clip.h>
 
 #include <cmath>
 #include <limits>
-
-#include "core/error.h"
-#include "core/grad_mode.h"
-#include "ops/elementwise.h"
-#include "ops/index.h"
-#include "ops/reduce.h"
 
 namespace descent::optim {
 namespace {
@@ -16,53 +14,66 @@ void check_norm_type(double p, std::string_view who) {
   check(p > 0, who, "norm_type must be positive or infinity, got {}", p);
 }
 
-// sum |g|^p in f64 (max |g| for p = inf), the part of the norm that adds up over
-// tensors, as a 0-dim tensor on g's device (no host read yet). g is not empty.
-Tensor power_sum_tensor(const Tensor& grad, double p) {
-  const Tensor g = grad.detach().to(DType::F64);
-  if (std::isinf(p)) return max(abs(g));
-  if (p == 1.0) return sum(abs(g));
-  if (p == 2.0) return sum(square(g));
-  return sum(pow(abs(g), p));
-}
-
-double power_sum(const Tensor& grad, double p) {
-  return grad.numel() == 0 ? 0.0 : power_sum_tensor(grad, p).item<double>();
+// Σ |true gradient|^p of every given tensor (max for p = ∞), in order; 0 for a tensor
+// without a gradient. The stored gradients are read once, in f64, by the backend's
+// power_sums slot (one host read per device); a pending scale s multiplies the sum by
+// |s|^p (|s| for ∞) instead of being applied to the gradient first.
+std::vector<double> grad_power_sums(const std::vector<Tensor>& params, double p) {
+  std::vector<double> sums(params.size(), 0.0);
+  struct Item {
+    size_t index;
+    PendingGrad grad;
+  };
+  std::vector<Item> items;
+  for (size_t i = 0; i < params.size(); ++i) {
+    PendingGrad g = pending_grad(params[i]);
+    if (g.grad.defined()) items.push_back({i, std::move(g)});
+  }
+  for (auto& [dev, here] :
+       split_by_device(std::move(items), [](const Item& it) { return it.grad.grad.device(); })) {
+    std::vector<Tensor> grads;
+    for (const Item& it : here) grads.push_back(it.grad.grad);
+    const Tensor out = Tensor::empty({int64_t(grads.size())}, {.dtype = DType::F64, .device = dev});
+    backend_for(dev).power_sums({.xs = grads, .p = p, .out = out});
+    const std::vector<double> host = out.to_vector<double>();
+    for (size_t k = 0; k < here.size(); ++k) {
+      const double s = std::fabs(here[k].grad.scale);
+      sums[here[k].index] = host[k] * (std::isinf(p) ? s : (s == 1.0 ? 1.0 : std::pow(s, p)));
+    }
+  }
+  return sums;
 }
 
 double finish(double power_sum, double p) {
   return std::isinf(p) ? power_sum : std::pow(power_sum, 1.0 / p);
 }
 
-// Accumulates power sums into the total norm.
-struct NormAccumulator {
-  double p;
+// The norm of all the sums together.
+double total_norm(const std::vector<double>& sums, double p) {
   double acc = 0;
-  void add(double s) {
+  for (double s : sums) {
     if (!std::isinf(p)) {
       acc += s;
     } else if (std::isnan(s) || s > acc) {
       acc = s;  // a NaN sticks, as torch's max
+      if (std::isnan(acc)) break;
     }
   }
-  double total() const { return finish(acc, p); }
-};
+  return finish(acc, p);
+}
 
 GradNorms norms_of(const std::vector<std::pair<std::string, Tensor>>& named, double p) {
-  NoGradGuard no_grad;
+  std::vector<Tensor> params;
+  for (const auto& [name, t] : named) params.push_back(t);
+  const std::vector<double> sums = grad_power_sums(params, p);
   GradNorms out;
-  NormAccumulator total{p};
-  for (const auto& [name, t] : named) {
-    ParamGradNorm entry{.name = name};
-    if (t.defined() && t.grad().defined()) {
-      const double s = power_sum(t.grad(), p);
-      total.add(s);
-      entry.norm = finish(s, p);
-      entry.has_grad = true;
-    }
-    out.params.push_back(std::move(entry));
+  for (size_t i = 0; i < named.size(); ++i) {
+    const bool has_grad = pending_grad(named[i].second).grad.defined();
+    out.params.push_back({.name = named[i].first,
+                          .norm = has_grad ? finish(sums[i], p) : 0.0,
+                          .has_grad = has_grad});
   }
-  out.total = total.total();
+  out.total = total_norm(sums, p);
   return out;
 }
 
@@ -79,31 +90,24 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   constexpr std::string_view kWho = "clip_grad_norm_";
   check_norm_type(norm_type, kWho);
   check(max_norm >= 0, kWho, "max_norm must be non-negative, got {}", max_norm);
-  NoGradGuard no_grad;
-  NormAccumulator total{norm_type};
-  std::vector<Tensor> grads;
-  // The per-tensor sums stay on their device and are combined there: one host read
-  // per device, not one per parameter (each read waits for a GPU).
-  std::vector<Tensor> sums;
+  std::vector<Tensor> with_grad;
   for (const Tensor& p : params) {
-    if (!p.defined() || !p.grad().defined()) continue;
-    grads.push_back(p.grad());
-    if (grads.back().numel() > 0) sums.push_back(power_sum_tensor(grads.back(), norm_type));
+    if (p.defined() && pending_grad(p).grad.defined()) with_grad.push_back(p);
   }
-  for (const auto& [dev, part] :
-       split_by_device(std::move(sums), [](const Tensor& s) { return s.device(); })) {
-    const Tensor all = stack(part, 0);
-    total.add((std::isinf(norm_type) ? max(all) : sum(all)).item<double>());
-  }
-  const double norm = total.total();
+  const double norm = total_norm(grad_power_sums(with_grad, norm_type), norm_type);
   check(!error_if_nonfinite || std::isfinite(norm), kWho,
         "the total norm of order {} of the gradients is non-finite ({}), so it cannot be "
         "clipped; pass error_if_nonfinite = false to clip anyway",
         norm_type, norm);
+  // A finite norm proves every gradient finite: the loss scaler need not look again.
+  if (std::isfinite(norm)) {
+    for (const Tensor& p : with_grad) set_grad_known_finite(p, true);
+  }
   const double coef = max_norm / (norm + 1e-6);
-  // Written so that a NaN coefficient also scales (the gradients become NaN, as in torch).
+  // Written so that a NaN coefficient also scales (the gradients become NaN, as in
+  // torch). The coefficient joins the pending scale the optimizer's update applies.
   if (!(coef >= 1.0)) {
-    for (Tensor& g : grads) mul_(g, coef);
+    for (const Tensor& p : with_grad) scale_grad_later(p, coef);
   }
   return norm;
 }
@@ -113,7 +117,7 @@ void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
   NoGradGuard no_grad;
   for (const Tensor& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
-    Tensor g = p.grad();
+    Tensor g = p.grad();  // any pending scale applied first
     g.copy_(clamp(g, -clip_value, clip_value));
   }
 }

@@ -6,12 +6,14 @@
 //   double norm = nn::utils::clip_grad_norm_(model.parameters(), 1.0);
 //
 // Parameters without a gradient are skipped. Norms are accumulated in f64 whatever the
-// gradient dtype; gradients are scaled in place in their own dtype and device.
+// gradient dtype, in one read of each gradient. The clipping coefficient is not written
+// into the gradients: it joins their pending scale (core/tensor.h, "deferred gradient
+// scaling"), which the optimizer's fused update applies; grad() shows it applied.
+#include <descent/core/tensor.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "core/tensor.h"
 
 namespace descent::optim {
 

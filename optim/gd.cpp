@@ -1,6 +1,5 @@
-#include "optim/gd.h"
-
-#include "optim/update_batch.h"
+#include <descent/optim/gd.h>
+#include <descent/optim/update_batch.h>
 
 namespace descent::optim {
 
@@ -10,14 +9,10 @@ void GD::validate(const GDOptions& o) {
   c.non_negative("weight_decay", o.weight_decay);
 }
 
-void GD::update(const Tensor& param, const Tensor& grad, GDState& s, const GDOptions& o) {
+void GD::update(const ParamStep& step, GDState& s, const GDOptions& o) {
   ++s.step;
-  detail::submit(SgdUpdateArgs{.param = param,
-                               .grad = grad,
-                               .momentum_buffer = {},
-                               .lr = o.lr,
-                               .weight_decay = o.weight_decay,
-                               .maximize = o.maximize});
+  step.submit(SgdRule{.lr = o.lr, .weight_decay = o.weight_decay, .maximize = o.maximize},
+              {Tensor()});
 }
 
 }  // namespace descent::optim

@@ -4,7 +4,7 @@
 // set each step. Throws descent::Error for lr < 0 or weight_decay < 0.
 //
 //   optim::GD opt(params, {.lr = 0.1});
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -14,28 +14,17 @@ struct GDOptions {
   bool maximize = false;
 };
 
-struct GDGroupOptions {
-  std::optional<double> lr{}, weight_decay{};
-  std::optional<bool> maximize{};
-};
-
 struct GDState {
   int64_t step = 0;
 };
 
-class GD : public GroupedOptimizer<GD, GDOptions, GDGroupOptions, GDState> {
+class GD : public GroupedOptimizer<GD, GDOptions, GDState> {
  public:
   static constexpr std::string_view kName = "gd";
   explicit GD(std::vector<Tensor> params, const GDOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const GDOptions& o);
-  static GDOptions merge(GDOptions d, const GDGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -46,7 +35,7 @@ class GD : public GroupedOptimizer<GD, GDOptions, GDGroupOptions, GDState> {
   static void visit_state(S& s, F&& f) {
     f("step", s.step);
   }
-  void update(const Tensor& param, const Tensor& grad, GDState& s, const GDOptions& o);
+  void update(const ParamStep& step, GDState& s, const GDOptions& o);
 };
 
 }  // namespace descent::optim

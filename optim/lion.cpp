@@ -1,6 +1,5 @@
-#include "optim/lion.h"
-
-#include "optim/update_batch.h"
+#include <descent/optim/lion.h>
+#include <descent/optim/update_batch.h>
 
 namespace descent::optim {
 
@@ -12,17 +11,15 @@ void Lion::validate(const LionOptions& o) {
   c.non_negative("weight_decay", o.weight_decay);
 }
 
-void Lion::update(const Tensor& param, const Tensor& grad, LionState& s, const LionOptions& o) {
-  init_slot(s.exp_avg, param);
+void Lion::update(const ParamStep& step, LionState& s, const LionOptions& o) {
+  init_slot(s.exp_avg, step.param);
   ++s.step;
-  detail::submit(LionUpdateArgs{.param = param,
-                                .grad = grad,
-                                .exp_avg = s.exp_avg,
-                                .lr = o.lr,
-                                .beta1 = o.betas.beta1,
-                                .beta2 = o.betas.beta2,
-                                .weight_decay = o.weight_decay,
-                                .maximize = o.maximize});
+  step.submit(LionRule{.lr = o.lr,
+                       .beta1 = o.betas.beta1,
+                       .beta2 = o.betas.beta2,
+                       .weight_decay = o.weight_decay,
+                       .maximize = o.maximize},
+              {s.exp_avg});
 }
 
 }  // namespace descent::optim

@@ -9,7 +9,7 @@
 //
 // Throws descent::Error for lr < 0, a beta outside [0, 1) or weight_decay < 0.
 // State per parameter: exp_avg, step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -20,32 +20,18 @@ struct LionOptions {
   bool maximize = false;
 };
 
-struct LionGroupOptions {
-  std::optional<double> lr{};
-  std::optional<Betas> betas{};
-  std::optional<double> weight_decay{};
-  std::optional<bool> maximize{};
-};
-
 struct LionState {
   int64_t step = 0;
   Tensor exp_avg;
 };
 
-class Lion : public GroupedOptimizer<Lion, LionOptions, LionGroupOptions, LionState> {
+class Lion : public GroupedOptimizer<Lion, LionOptions, LionState> {
  public:
   static constexpr std::string_view kName = "lion";
   explicit Lion(std::vector<Tensor> params, const LionOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const LionOptions& o);
-  static LionOptions merge(LionOptions d, const LionGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.betas, g.betas);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -59,7 +45,7 @@ class Lion : public GroupedOptimizer<Lion, LionOptions, LionGroupOptions, LionSt
     f("step", s.step);
     f("exp_avg", s.exp_avg, Slot::Required);
   }
-  void update(const Tensor& param, const Tensor& grad, LionState& s, const LionOptions& o);
+  void update(const ParamStep& step, LionState& s, const LionOptions& o);
 };
 
 }  // namespace descent::optim

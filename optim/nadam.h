@@ -8,7 +8,7 @@
 //
 // Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0, weight_decay < 0
 // or momentum_decay < 0. State per parameter: exp_avg, exp_avg_sq, mu_product, step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -21,35 +21,19 @@ struct NAdamOptions {
   bool maximize = false;
 };
 
-struct NAdamGroupOptions {
-  std::optional<double> lr{};
-  std::optional<Betas> betas{};
-  std::optional<double> eps{}, weight_decay{}, momentum_decay{};
-  std::optional<bool> maximize{};
-};
-
 struct NAdamState {
   int64_t step = 0;
   double mu_product = 1;  // prod of mu_1..mu_t
   Tensor exp_avg, exp_avg_sq;
 };
 
-class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamGroupOptions, NAdamState> {
+class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamState> {
  public:
   static constexpr std::string_view kName = "nadam";
   explicit NAdam(std::vector<Tensor> params, const NAdamOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const NAdamOptions& o);
-  static NAdamOptions merge(NAdamOptions d, const NAdamGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.betas, g.betas);
-    override_with(d.eps, g.eps);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.momentum_decay, g.momentum_decay);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -67,7 +51,7 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamGroupOptions, NA
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
   }
-  void update(const Tensor& param, const Tensor& grad, NAdamState& s, const NAdamOptions& o);
+  void update(const ParamStep& step, NAdamState& s, const NAdamOptions& o);
 };
 
 }  // namespace descent::optim

@@ -7,14 +7,14 @@
 //   optim::Adam opt(model.parameters(), {.lr = 1e-3});
 //   opt.zero_grad(); loss.backward(); opt.step();
 //   opt.set_lr(0.5 * opt.lr());          // group 0; set_lr(v, g) for group g
+#include <descent/core/state_dict.h>
+#include <descent/core/tensor.h>
+
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
-
-#include "core/state_dict.h"
-#include "core/tensor.h"
 
 namespace descent::optim {
 
@@ -54,12 +54,10 @@ class Optimizer {
   // Clears gradients: to undefined (set_to_none, PyTorch's default) or to zeros.
   void zero_grad(bool set_to_none = true) {
     for (size_t g = 0; g < num_groups(); ++g) {
-      for (const Tensor& p : params(g)) {
-        if (set_to_none || !p.grad().defined()) {
-          p.impl()->grad.reset();
-        } else {
-          p.grad().zero_();
-        }
+      for (Tensor p : params(g)) {
+        Tensor grad = pending_grad(p).grad;
+        if (!set_to_none && grad.defined()) grad.zero_();
+        p.set_grad(set_to_none ? Tensor() : grad);  // also drops a pending scale
       }
     }
   }

@@ -1,35 +1,36 @@
 #pragma once
 // GroupedOptimizer: the shared machinery of every concrete optimizer — parameter groups
-// with typed options, typed per-parameter state, step() over the parameters that have a
-// gradient, and a state dict that round-trips everything bit for bit.
+// that each hold a full copy of the options, typed per-parameter state, step() over the
+// parameters that have a gradient, and a state dict that round-trips everything bit for
+// bit.
 //
-// A concrete optimizer `X` derives from GroupedOptimizer<X, XOptions, XGroupOptions,
-// XState> and provides:
+// A concrete optimizer `X` derives from GroupedOptimizer<X, XOptions, XState> and
+// provides:
 //   static constexpr std::string_view kName;                       // "adam"
 //   static void validate(const XOptions&);                         // throws Error
-//   static XOptions merge(XOptions defaults, const XGroupOptions&); // unset = default
 //   template <class O, class F> static void visit_options(O&, F&&); // f(name, double&|bool&)
 //   template <class S, class F> static void visit_state(S&, F&&);   // f(name, int64_t&|double&)
 //                                                                   // f(name, Tensor&, Slot)
-//   void update(const Tensor& param, const Tensor& grad, XState&, const XOptions&);
+//   void update(const ParamStep&, XState&, const XOptions&);       // submits one rule
 // XOptions has `double lr`. XState has `int64_t step` (0 until the first update).
 //
 // State dict keys: "optimizer" (string, kName), "num_groups", "group.<g>.num_params",
 // "group.<g>.<option>", and per parameter i (counted over all groups in order)
 // "state.<i>.<slot>" for every slot of an initialised state.
+#include <descent/core/error.h>
+#include <descent/ops/factory.h>
+#include <descent/optim/optimizer.h>
+#include <descent/optim/update_batch.h>
+
+#include <array>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_set>
 #include <vector>
-
-#include "backends/backend.h"
-#include "core/error.h"
-#include "ops/factory.h"
-#include "optim/optimizer.h"
-#include "optim/update_batch.h"
 
 namespace descent::optim {
 
@@ -61,18 +62,29 @@ struct Betas {
   double beta2 = 0.999;
 };
 
-// Sets `field` when the group overrides it.
-template <class T>
-inline void override_with(T& field, const std::optional<T>& value) {
-  if (value) field = *value;
-}
+// What step() hands an optimizer's update for one parameter: the parameter, its stored
+// gradient and the factor still to apply to it (the loss scaler's 1/scale times the
+// clipping coefficient: core/tensor.h, "deferred gradient scaling"), and the step's
+// batch. submit() adds the rule's fused update to the batch with that factor.
+struct ParamStep {
+  const Tensor& param;
+  const Tensor& grad;
+  double grad_scale = 1;
+  UpdateBatch& batch;
+
+  template <class Rule>
+  void submit(Rule rule, std::array<Tensor, Rule::kSlots> slots) const {
+    rule.grad_scale = grad_scale;
+    batch.add(Update<Rule>{param, grad, std::move(slots), rule});
+  }
+};
 
 // Allocates a state slot on first use: `fill` everywhere, like the param.
 inline void init_slot(Tensor& slot, const Tensor& param, double fill = 0.0) {
   if (!slot.defined()) slot = full_like(param, fill);
 }
 
-template <class Derived, class Options, class GroupOptions, class State>
+template <class Derived, class Options, class State>
 class GroupedOptimizer : public Optimizer {
  public:
   struct ParamGroup {
@@ -125,11 +137,14 @@ class GroupedOptimizer : public Optimizer {
     mutable_group(g).options = o;
   }
 
-  // Adds a group; options it leaves unset take the defaults. Throws for an empty list,
-  // a parameter already in a group, or a parameter that is not a contiguous f32/f64
-  // tensor.
-  void add_param_group(std::vector<Tensor> params, const GroupOptions& overrides = {}) {
-    Options o = Derived::merge(defaults_, overrides);
+  // Adds a group whose options are a copy of the defaults, edited by `edit` when given:
+  //   opt.add_param_group(head, [](optim::SGDOptions& o) { o.lr = 0.01; });
+  // Throws for invalid options, an empty list, a parameter already in a group, or a
+  // parameter that is not a contiguous f32/f64 tensor.
+  using EditOptions = std::function<void(Options&)>;
+  void add_param_group(std::vector<Tensor> params, const EditOptions& edit = {}) {
+    Options o = defaults_;
+    if (edit) edit(o);
     Derived::validate(o);
     check(!params.empty(), Derived::kName, "got an empty parameter list for group {}",
           groups_.size());
@@ -161,22 +176,25 @@ class GroupedOptimizer : public Optimizer {
   }
 
   // Every parameter's update is collected and run per device at the end (one
-  // multi-tensor launch per kind on a GPU; update_batch.h).
+  // multi-tensor launch per rule on a GPU; update_batch.h). The gradients are read
+  // once, by the fused update, which also applies their pending scale.
   void step() override {
     UpdateBatch batch;
     size_t index = 0;
     for (const auto& g : groups_) {
       for (const Tensor& p : g.params) {
         State& s = state_[index++];
-        Tensor grad = p.grad();
+        const PendingGrad pending = pending_grad(p);
+        Tensor grad = pending.grad;
         if (!grad.defined()) continue;
         check(grad.shape() == p.shape() && grad.dtype() == p.dtype(), Derived::kName,
               "gradient of shape {} and dtype {} does not match its parameter ({}, {})",
               grad.shape(), grad.dtype(), p.shape(), p.dtype());
         if (!grad.is_contiguous()) grad = grad.contiguous();
-        static_cast<Derived*>(this)->update(p, grad, s, g.options);
+        static_cast<Derived*>(this)->update(ParamStep{p, grad, pending.scale, batch}, s, g.options);
       }
     }
+    batch.flush();
   }
   using Optimizer::step;
 

@@ -1,8 +1,7 @@
-#include "optim/radam.h"
+#include <descent/optim/radam.h>
+#include <descent/optim/update_batch.h>
 
 #include <cmath>
-
-#include "optim/update_batch.h"
 
 namespace descent::optim {
 
@@ -15,9 +14,9 @@ void RAdam::validate(const RAdamOptions& o) {
   c.non_negative("weight_decay", o.weight_decay);
 }
 
-void RAdam::update(const Tensor& param, const Tensor& grad, RAdamState& s, const RAdamOptions& o) {
-  init_slot(s.exp_avg, param);
-  init_slot(s.exp_avg_sq, param);
+void RAdam::update(const ParamStep& step, RAdamState& s, const RAdamOptions& o) {
+  init_slot(s.exp_avg, step.param);
+  init_slot(s.exp_avg_sq, step.param);
   ++s.step;
   const double t = double(s.step), beta2 = o.betas.beta2;
   const double bias_correction1 = 1 - std::pow(o.betas.beta1, t);
@@ -30,20 +29,17 @@ void RAdam::update(const Tensor& param, const Tensor& grad, RAdamState& s, const
       rectified
           ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
           : 0.0;
-  detail::submit(RadamUpdateArgs{.param = param,
-                                 .grad = grad,
-                                 .exp_avg = s.exp_avg,
-                                 .exp_avg_sq = s.exp_avg_sq,
-                                 .lr = o.lr,
-                                 .beta1 = o.betas.beta1,
-                                 .beta2 = beta2,
-                                 .eps = o.eps,
-                                 .weight_decay = o.weight_decay,
-                                 .bias_correction1 = bias_correction1,
-                                 .bias_correction2_sqrt = std::sqrt(bias_correction2),
-                                 .rect = rect,
-                                 .rectified = rectified,
-                                 .maximize = o.maximize});
+  step.submit(RadamRule{.lr = o.lr,
+                        .beta1 = o.betas.beta1,
+                        .beta2 = beta2,
+                        .eps = o.eps,
+                        .weight_decay = o.weight_decay,
+                        .bias_correction1 = bias_correction1,
+                        .bias_correction2_sqrt = std::sqrt(bias_correction2),
+                        .rect = rect,
+                        .rectified = rectified,
+                        .maximize = o.maximize},
+              {s.exp_avg, s.exp_avg_sq});
 }
 
 }  // namespace descent::optim

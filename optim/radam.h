@@ -7,7 +7,7 @@
 //
 // Throws descent::Error for lr < 0, a beta outside [0, 1), eps <= 0 or weight_decay < 0.
 // State per parameter: exp_avg, exp_avg_sq, step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -19,33 +19,18 @@ struct RAdamOptions {
   bool maximize = false;
 };
 
-struct RAdamGroupOptions {
-  std::optional<double> lr{};
-  std::optional<Betas> betas{};
-  std::optional<double> eps{}, weight_decay{};
-  std::optional<bool> maximize{};
-};
-
 struct RAdamState {
   int64_t step = 0;
   Tensor exp_avg, exp_avg_sq;
 };
 
-class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamGroupOptions, RAdamState> {
+class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamState> {
  public:
   static constexpr std::string_view kName = "radam";
   explicit RAdam(std::vector<Tensor> params, const RAdamOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const RAdamOptions& o);
-  static RAdamOptions merge(RAdamOptions d, const RAdamGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.betas, g.betas);
-    override_with(d.eps, g.eps);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -61,7 +46,7 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamGroupOptions, RA
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
   }
-  void update(const Tensor& param, const Tensor& grad, RAdamState& s, const RAdamOptions& o);
+  void update(const ParamStep& step, RAdamState& s, const RAdamOptions& o);
 };
 
 }  // namespace descent::optim

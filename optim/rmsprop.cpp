@@ -1,6 +1,5 @@
-#include "optim/rmsprop.h"
-
-#include "optim/update_batch.h"
+#include <descent/optim/rmsprop.h>
+#include <descent/optim/update_batch.h>
 
 namespace descent::optim {
 
@@ -13,24 +12,19 @@ void RMSprop::validate(const RMSpropOptions& o) {
   c.non_negative("weight_decay", o.weight_decay);
 }
 
-void RMSprop::update(const Tensor& param, const Tensor& grad, RMSpropState& s,
-                     const RMSpropOptions& o) {
-  init_slot(s.square_avg, param);
-  if (o.centered) init_slot(s.grad_avg, param);
-  if (o.momentum > 0) init_slot(s.momentum_buffer, param);
+void RMSprop::update(const ParamStep& step, RMSpropState& s, const RMSpropOptions& o) {
+  init_slot(s.square_avg, step.param);
+  if (o.centered) init_slot(s.grad_avg, step.param);
+  if (o.momentum > 0) init_slot(s.momentum_buffer, step.param);
   ++s.step;
-  detail::submit(RmspropUpdateArgs{.param = param,
-                                   .grad = grad,
-                                   .square_avg = s.square_avg,
-                                   .grad_avg = s.grad_avg,
-                                   .momentum_buffer = s.momentum_buffer,
-                                   .lr = o.lr,
-                                   .alpha = o.alpha,
-                                   .eps = o.eps,
-                                   .weight_decay = o.weight_decay,
-                                   .momentum = o.momentum,
-                                   .centered = o.centered,
-                                   .maximize = o.maximize});
+  step.submit(RmspropRule{.lr = o.lr,
+                          .alpha = o.alpha,
+                          .eps = o.eps,
+                          .weight_decay = o.weight_decay,
+                          .momentum = o.momentum,
+                          .centered = o.centered,
+                          .maximize = o.maximize},
+              {s.square_avg, s.grad_avg, s.momentum_buffer});
 }
 
 }  // namespace descent::optim

@@ -8,7 +8,7 @@
 // Throws descent::Error for lr < 0, alpha outside [0, 1], eps <= 0, momentum < 0 or
 // weight_decay < 0. State per parameter: square_avg, grad_avg (centered),
 // momentum_buffer (momentum > 0), step.
-#include "optim/param_groups.h"
+#include <descent/optim/param_groups.h>
 
 namespace descent::optim {
 
@@ -22,11 +22,6 @@ struct RMSpropOptions {
   bool maximize = false;
 };
 
-struct RMSpropGroupOptions {
-  std::optional<double> lr{}, alpha{}, eps{}, weight_decay{}, momentum{};
-  std::optional<bool> centered{}, maximize{};
-};
-
 struct RMSpropState {
   int64_t step = 0;
   Tensor square_avg;
@@ -34,24 +29,13 @@ struct RMSpropState {
   Tensor momentum_buffer;  // momentum > 0
 };
 
-class RMSprop
-    : public GroupedOptimizer<RMSprop, RMSpropOptions, RMSpropGroupOptions, RMSpropState> {
+class RMSprop : public GroupedOptimizer<RMSprop, RMSpropOptions, RMSpropState> {
  public:
   static constexpr std::string_view kName = "rmsprop";
   explicit RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {})
       : GroupedOptimizer(std::move(params), options) {}
 
   static void validate(const RMSpropOptions& o);
-  static RMSpropOptions merge(RMSpropOptions d, const RMSpropGroupOptions& g) {
-    override_with(d.lr, g.lr);
-    override_with(d.alpha, g.alpha);
-    override_with(d.eps, g.eps);
-    override_with(d.weight_decay, g.weight_decay);
-    override_with(d.momentum, g.momentum);
-    override_with(d.centered, g.centered);
-    override_with(d.maximize, g.maximize);
-    return d;
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
     f("lr", o.lr);
@@ -69,7 +53,7 @@ class RMSprop
     f("grad_avg", s.grad_avg, Slot::Optional);
     f("momentum_buffer", s.momentum_buffer, Slot::Optional);
   }
-  void update(const Tensor& param, const Tensor& grad, RMSpropState& s, const RMSpropOptions& o);
+  void update(const ParamStep& step, RMSpropState& s, const RMSpropOptions& o);
 };
 
 }  // namespace descent::optim

@@ -1,6 +1,5 @@
-#include "optim/sgd.h"
-
-#include "optim/update_batch.h"
+#include <descent/optim/sgd.h>
+#include <descent/optim/update_batch.h>
 
 namespace descent::optim {
 
@@ -15,22 +14,20 @@ void SGD::validate(const SGDOptions& o) {
         o.momentum, o.dampening);
 }
 
-void SGD::update(const Tensor& param, const Tensor& grad, SGDState& s, const SGDOptions& o) {
+void SGD::update(const ParamStep& step, SGDState& s, const SGDOptions& o) {
   // PyTorch clones the first step's gradient into the buffer (no dampening), also when
   // momentum becomes non-zero after some plain steps.
   const bool init = o.momentum != 0 && !s.momentum_buffer.defined();
-  if (init) s.momentum_buffer = empty_like(param);
+  if (init) s.momentum_buffer = empty_like(step.param);
   ++s.step;
-  detail::submit(SgdUpdateArgs{.param = param,
-                               .grad = grad,
-                               .momentum_buffer = s.momentum_buffer,
-                               .lr = o.lr,
-                               .momentum = o.momentum,
-                               .dampening = o.dampening,
-                               .weight_decay = o.weight_decay,
-                               .nesterov = o.nesterov,
-                               .maximize = o.maximize,
-                               .init_buffer = init});
+  step.submit(SgdRule{.lr = o.lr,
+                      .momentum = o.momentum,
+                      .dampening = o.dampening,
+                      .weight_decay = o.weight_decay,
+                      .nesterov = o.nesterov,
+                      .maximize = o.maximize,
+                      .init_buffer = init},
+              {s.momentum_buffer});
 }
 
 }  // namespace descent::optim

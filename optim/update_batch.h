@@ -1,56 +1,34 @@
 #pragma once
-// Multi-tensor optimizer steps. The optimizers' per-parameter rules hand their fused
-// update to detail::submit. Inside an UpdateBatch (GroupedOptimizer::step opens one)
-// the updates are collected and run when the batch ends, per device and kind, through
-// the backends' *_update_multi slots: a GPU then updates every parameter in a few
-// launches instead of one (or several) per parameter. Outside a batch an update runs
-// at once. Updates of different parameters are independent, so the order does not
-// change any result.
+// The updates of one optimizer step, collected per rule and run per device through
+// Backend::optimizer_step: a GPU then updates every parameter in a few launches instead
+// of one (or several) per parameter. The optimizer owns the batch for the length of its
+// step and flushes it explicitly; updates of different parameters are independent, so
+// their order does not change any result.
+#include <descent/backends/backend.h>
+
 #include <tuple>
 #include <vector>
 
-#include "backends/backend.h"
-
 namespace descent::optim {
+
+template <class List>
+struct UpdateListsOf;
+template <class... Rules>
+struct UpdateListsOf<RuleList<Rules...>> {
+  using type = std::tuple<std::vector<Update<Rules>>...>;
+};
 
 class UpdateBatch {
  public:
-  UpdateBatch();
-  // Runs what was collected unless the step is being unwound by an exception.
-  ~UpdateBatch() noexcept(false);
-  UpdateBatch(const UpdateBatch&) = delete;
-  UpdateBatch& operator=(const UpdateBatch&) = delete;
-
-  template <class Args>
-  void add(const Args& args) {
-    std::get<std::vector<Args>>(pending_).push_back(args);
+  template <class Rule>
+  void add(Update<Rule> update) {
+    std::get<std::vector<Update<Rule>>>(pending_).push_back(std::move(update));
   }
   // Runs and clears everything collected so far.
   void flush();
 
-  // The innermost batch open on this thread, or null.
-  static UpdateBatch* current();
-
  private:
-  std::tuple<
-      std::vector<SgdUpdateArgs>, std::vector<RmspropUpdateArgs>, std::vector<AdamUpdateArgs>,
-      std::vector<NadamUpdateArgs>, std::vector<RadamUpdateArgs>, std::vector<AdagradUpdateArgs>,
-      std::vector<AdadeltaUpdateArgs>, std::vector<AdamaxUpdateArgs>, std::vector<LionUpdateArgs>>
-      pending_;
-  UpdateBatch* outer_;
-  int uncaught_;
+  UpdateListsOf<OptimRules>::type pending_;  // one list per rule of backends/optim_rules.h
 };
-
-namespace detail {
-// Runs one fused update now, or at the end of the current UpdateBatch.
-template <class Args>
-void submit(const Args& args) {
-  if (UpdateBatch* b = UpdateBatch::current()) {
-    b->add(args);
-  } else {
-    backend_for(args.param).update_multi(std::span<const Args>(&args, 1));
-  }
-}
-}  // namespace detail
 
 }  // namespace descent::optim

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the safetensors tests: a scratch folder, raw tensor bytes and
 // hand-made files.
+#include <descent/core/safetensors.h>
 #include <descent/descent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "core/safetensors.h"
 
 namespace descent::testing {
 

@@ -1,11 +1,12 @@
 // Autocast (16-bit GEMMs from f32 master weights, f32 softmax/losses) and the dynamic
 // loss scaler, every branch of its state machine.
+#include <descent/amp/grad_scaler.h>
+#include <descent/core/autocast.h>
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-#include "core/autocast.h"
-#include "optim/grad_scaler.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

@@ -2,13 +2,13 @@
 // real — an exception from the writer callback midway, a write refused by the kernel
 // (RLIMIT_FSIZE → EFBIG after a partial write), a rename onto a folder, a missing
 // folder — and each leaves the previous file byte-for-byte and no temporary behind.
+#include <descent/core/atomic_file.h>
+#include <descent/core/safetensors.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
 
-#include "core/atomic_file.h"
-#include "core/safetensors.h"
 #include "safetensors_testing.h"
 #include "testing/gradcheck.h"
 

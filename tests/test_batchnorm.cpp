@@ -1,10 +1,11 @@
 // F::batch_norm and nn::BatchNorm1d/2d: f64 gradchecks in training and eval mode (through the
 // reference kernel), the oneDNN f32 kernel against the f64 reference, running-statistics semantics,
 // PyTorch golden values (tests/oracle/gen_nn_golden.py) and argument errors.
-#include "nn/batchnorm.h"
-#include "nn/container.h"
-#include "nn/linear.h"
-#include "ops/batchnorm.h"
+#include <descent/nn/batchnorm.h>
+#include <descent/nn/container.h>
+#include <descent/nn/linear.h>
+#include <descent/ops/batchnorm.h>
+
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

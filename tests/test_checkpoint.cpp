@@ -1,8 +1,9 @@
 // Gradient checkpointing: same gradients as the plain graph, the forward's dropout
 // masks replayed, less peak memory.
+#include <descent/autograd/recompute.h>
+
 #include <cstdio>
 
-#include "ops/checkpoint.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

@@ -1,10 +1,11 @@
 // Gradient clipping and norms: hand-computed values, torch golden values
 // (tests/data/golden/sched_clip.txt from tests/oracle/gen_sched_golden.py), parameters
 // without gradients, non-finite totals and argument errors.
+#include <descent/optim/clip.h>
+
 #include <cmath>
 #include <limits>
 
-#include "optim/clip.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

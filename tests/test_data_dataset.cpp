@@ -1,6 +1,7 @@
 // Dataset: construction checks, views (slice/split) and copies (gather/subset),
 // normalisation against descent's own mean/std reductions in f64.
-#include "data/dataset.h"
+#include <descent/data/dataset.h>
+
 #include "testing/gradcheck.h"
 
 using namespace descent;

@@ -1,9 +1,10 @@
 // IDX reader: values and shapes of the small files written by
 // tests/data/idx/make_fixtures.py (raw and gzip), one test per kind of bad file, a
 // write/read round trip, and — when scripts/get-data has run — the real data sets.
+#include <descent/data/idx.h>
+
 #include <filesystem>
 
-#include "data/idx.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

@@ -1,11 +1,12 @@
 // DataLoader: batching and drop_last, seeded per-epoch shuffles, exact resume from a
 // state dict (mid-epoch included), early break, the prefetch thread (it builds ahead,
 // stops on break, passes exceptions to the consumer) and argument errors.
+#include <descent/data/loader.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-#include "data/loader.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

@@ -1,13 +1,14 @@
 // Character corpus: vocabulary, encode/decode round trips, the train/validation split,
 // random (B, T) batches and non-overlapping windows whose targets are the next
 // characters, and the errors.
+#include <descent/data/loader.h>
+#include <descent/data/text.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
-#include "data/loader.h"
-#include "data/text.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

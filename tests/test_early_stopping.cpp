@@ -1,13 +1,15 @@
 // EarlyStopping: every branch (improvement, min_delta, Min/Max, patience 0, NaN
 // metrics, staying stopped), in-place restoration of the best parameters, state-dict
 // round trip and errors.
+#include <descent/train/early_stopping.h>
+
 #include <cmath>
 
-#include "optim/early_stopping.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;
 using namespace descent::optim;
+using namespace descent::train;
 
 namespace {
 

@@ -1,8 +1,9 @@
 // The header JSON subset: what it accepts (escapes, \u with surrogate pairs, int64
 // limits, whitespace) and each way it rejects input, plus writer → parser round trips.
+#include <descent/core/json.h>
+
 #include <random>
 
-#include "core/json.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

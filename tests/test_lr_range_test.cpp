@@ -2,6 +2,7 @@
 // below the stability limit of gradient descent, divergence and non-finite stops,
 // exact restoration (values, gradients, optimizer state, lrs, extra tensors), the CSV
 // file, the lr schedules, smoothing and argument errors.
+#include <descent/train/lr_range_test.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,12 +11,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "optim/lr_range_test.h"
 #include "testing/gradcheck.h"
 #include "testing/toy_sgd.h"
 
 using namespace descent;
 using namespace descent::optim;
+using namespace descent::train;
 using descent::testing::ToySgd;
 
 namespace {

@@ -3,10 +3,11 @@
 // kernels against the f64 reference, the bf16 mixed-precision kernel (autocast) against f32,
 // PyTorch golden values (tests/oracle/gen_nn_golden.py), dropout between layers, lstm_cell, and
 // argument errors.
-#include "backends/backend.h"
-#include "core/autocast.h"
-#include "nn/lstm.h"
-#include "ops/lstm.h"
+#include <descent/backends/backend.h>
+#include <descent/core/autocast.h>
+#include <descent/nn/lstm.h>
+#include <descent/ops/lstm.h>
+
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

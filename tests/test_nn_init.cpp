@@ -2,11 +2,12 @@
 // empirical mean/std/bounds of every random init on 10^6-element tensors against the
 // formulas, orthogonality of orthogonal_ (square, tall, wide, 3-D), generators, the
 // Module overloads and argument errors.
+#include <descent/nn.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "nn/nn.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

@@ -2,10 +2,11 @@
 // golden values through load_state_dict), Flatten, Dropout (train/eval, gradcheck with
 // a fixed mask), Embedding (padding row: zero at init, zero gradient), the activation
 // modules against PyTorch's defaults, and their printouts and argument errors.
+#include <descent/nn.h>
+
 #include <cmath>
 #include <limits>
 
-#include "nn/nn.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

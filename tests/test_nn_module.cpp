@@ -1,9 +1,10 @@
 // nn::Module: registration and dotted names, tied weights, train/eval, in-place
 // dtype conversion seen through every handle, zero_grad, apply, hooks, printing,
 // state_dict/load_state_dict (strict and not), moves; Sequential and ModuleList.
+#include <descent/nn.h>
+
 #include <sstream>
 
-#include "nn/nn.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

@@ -3,14 +3,15 @@
 // groups and their defaults, lr / momentum access, skipped parameters, step(closure),
 // bit-exact resume through state_dict for every optimizer, load errors, f32 against
 // f64, the parallel path against the serial one, and the kernels' own checks.
+#include <descent/backends/cpu/loops.h>
+#include <descent/optim.h>
+#include <descent/optim/update_batch.h>
+
 #include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "backends/cpu/loops.h"
-#include "optim/optim.h"
-#include "optim/update_batch.h"
 #include "testing/gradcheck.h"
 #include "testing/objectives.h"
 
@@ -149,7 +150,8 @@ TEST(OptimOptions, InvalidOptionsNameOptimizerFieldAndValue) {
   Adam adam(ps);
   EXPECT_THROW_MSG(adam.set_lr(-1.0), "adam: invalid lr: got -1");
   EXPECT_THROW_MSG(adam.set_momentum(1.0, 0), "adam: invalid betas.beta1: got 1");
-  EXPECT_THROW_MSG(adam.add_param_group({zeros({2}, {.requires_grad = true})}, {.eps = 0.0}),
+  EXPECT_THROW_MSG(adam.add_param_group({zeros({2}, {.requires_grad = true})},
+                                        [](AdamOptions& o) { o.eps = 0.0; }),
                    "adam: invalid eps: got 0");
   EXPECT_EQ(adam.num_groups(), 1u);
 }
@@ -167,10 +169,13 @@ TEST(OptimOptions, BadParameterLists) {
 }
 
 // ---- groups, defaults, lr and momentum ------------------------------------------------------
-TEST(OptimGroups, UnsetGroupOptionsTakeTheDefaults) {
+TEST(OptimGroups, AGroupStartsFromACopyOfTheDefaults) {
   Tensor a = zeros({2}, {.requires_grad = true}), b = zeros({2}, {.requires_grad = true});
   SGD sgd({a}, {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01});
-  sgd.add_param_group({b}, {.lr = 0.5, .nesterov = true});
+  sgd.add_param_group({b}, [](SGDOptions& o) {
+    o.lr = 0.5;
+    o.nesterov = true;
+  });
   ASSERT_EQ(sgd.num_groups(), 2u);
   EXPECT_EQ(sgd.options(1).lr, 0.5);
   EXPECT_TRUE(sgd.options(1).nesterov);
@@ -182,7 +187,7 @@ TEST(OptimGroups, UnsetGroupOptionsTakeTheDefaults) {
   AdamW adamw({a}, {.lr = 2e-3});
   EXPECT_EQ(adamw.options().weight_decay, 1e-2);  // AdamW's default, unlike Adam's 0
   EXPECT_EQ(Adam({b}).options().weight_decay, 0.0);
-  adamw.add_param_group({b}, {.betas = Betas{0.5, 0.9}});
+  adamw.add_param_group({b}, [](AdamWOptions& o) { o.betas = {0.5, 0.9}; });
   EXPECT_EQ(adamw.lr(1), 2e-3);
   EXPECT_EQ(adamw.momentum(1), 0.5);
 }
@@ -190,7 +195,7 @@ TEST(OptimGroups, UnsetGroupOptionsTakeTheDefaults) {
 TEST(OptimGroups, LrAndMomentumAccessors) {
   Tensor a = zeros({2}, {.requires_grad = true}), b = zeros({2}, {.requires_grad = true});
   RMSprop rms({a}, {.lr = 0.1, .momentum = 0.3});
-  rms.add_param_group({b}, {.lr = 0.2});
+  rms.add_param_group({b}, [](RMSpropOptions& o) { o.lr = 0.2; });
   rms.set_lr(0.05);  // every group
   EXPECT_EQ(rms.lr(0), 0.05);
   EXPECT_EQ(rms.lr(1), 0.05);
@@ -309,7 +314,7 @@ TEST(OptimStep, ParallelPathMatchesSerialPath) {
 TEST(OptimStateDict, KeysCoverSlotsStepsAndGroupOptions) {
   std::vector<Tensor> ps = make_params(DType::F32);
   RMSprop rms({ps[0]}, {.lr = 0.01, .momentum = 0.5, .centered = true});
-  rms.add_param_group({ps[1], ps[2]}, {.alpha = 0.9});
+  rms.add_param_group({ps[1], ps[2]}, [](RMSpropOptions& o) { o.alpha = 0.9; });
   run_steps(rms, ps, 2);
   const StateDict d = rms.state_dict();
   EXPECT_EQ(d.strings.at("optimizer"), "rmsprop");
@@ -368,53 +373,46 @@ TEST(OptimStateDict, LoadChecksNameGroupsParamsAndSlots) {
 }
 
 // ---- the kernels' own contract checks ----------------------------------------------------------
+// Runs one update of `rule` through the backend's optimizer slot.
+template <class Rule>
+void run_one(Update<Rule> u) {
+  backend_for(u.param).optimizer_step(std::span<const Update<Rule>>(&u, 1));
+}
+
 TEST(OptimKernels, ContractViolationsThrow) {
-  Backend& be = backend_for(Device::CPU);
   Tensor p = zeros({4}), g = zeros({5}), m = zeros({4});
-  EXPECT_THROW_MSG(be.sgd_update({.param = p, .grad = g, .momentum_buffer = {}, .lr = 0.1}),
-                   "sgd_update: got operand shape [5], expected the param's [4]");
-  EXPECT_THROW_MSG(be.adam_update({.param = p,
-                                   .grad = zeros({4}, {.dtype = DType::F64}),
-                                   .exp_avg = m,
-                                   .exp_avg_sq = m,
-                                   .max_exp_avg_sq = {}}),
-                   "adam_update: got operand dtype f64, expected the param's f32");
-  EXPECT_THROW_MSG(be.lion_update({.param = zeros({4}, {.dtype = DType::BF16}),
-                                   .grad = zeros({4}, {.dtype = DType::BF16}),
-                                   .exp_avg = zeros({4}, {.dtype = DType::BF16})}),
+  EXPECT_THROW_MSG(run_one(Update<SgdRule>{p, g, {}, {.lr = 0.1}}),
+                   "sgd_update: got grad of shape [5], expected the param's [4]");
+  EXPECT_THROW_MSG(run_one(Update<AdamRule>{p, zeros({4}, {.dtype = DType::F64}), {m, m, {}}, {}}),
+                   "adam_update: got grad of dtype f64, expected the param's f32");
+  const Tensor h = zeros({4}, {.dtype = DType::BF16});
+  EXPECT_THROW_MSG(run_one(Update<LionRule>{h, h, {h}, {}}),
                    "lion_update: got param dtype bf16, expected f32 or f64");
-  EXPECT_THROW_MSG(be.rmsprop_update({.param = p,
-                                      .grad = zeros({4}),
-                                      .square_avg = m,
-                                      .grad_avg = {},
-                                      .momentum_buffer = {},
-                                      .centered = true}),
-                   "rmsprop_update: a state or grad tensor is undefined");
+  EXPECT_THROW_MSG(run_one(Update<RmspropRule>{p, zeros({4}), {m, {}, {}}, {.centered = true}}),
+                   "rmsprop_update: grad_avg is undefined");
+  // A slot the rule does not use may be absent.
+  run_one(Update<RmspropRule>{p, zeros({4}), {m, {}, {}}, {.lr = 0.1, .alpha = 0.9, .eps = 1e-8}});
 }
 
 // ---- multi-tensor batching (optim/update_batch.h) ----------------------------------
 
-TEST(UpdateBatch, DefersUpdatesToTheEndOfTheBatch) {
+TEST(UpdateBatch, RunsTheCollectedUpdatesWhenFlushed) {
   Tensor p = ones({3}), g = from_vector<float>({1, 2, 3});
-  const auto sgd = [&] { optim::detail::submit(SgdUpdateArgs{.param = p, .grad = g, .lr = 0.5}); };
-  {
-    optim::UpdateBatch batch;
-    sgd();
-    sgd();
-    EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{1, 1, 1}));  // nothing ran yet
-  }
-  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0, -1, -2}));  // both ran at the end
-  sgd();                                                             // outside a batch: at once
-  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{-0.5, -2, -3.5}));
+  optim::UpdateBatch batch;
+  const auto sgd = [&] { batch.add(Update<SgdRule>{p, g, {}, {.lr = 0.5}}); };
+  sgd();
+  sgd();
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{1, 1, 1}));  // nothing ran yet
+  batch.flush();
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0, -1, -2}));  // both ran, in order
+  batch.flush();                                                     // nothing left to run
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0, -1, -2}));
 }
 
-TEST(UpdateBatch, AnExceptionDropsTheCollectedUpdates) {
-  Tensor p = ones({2}), g = ones({2});
-  try {
-    optim::UpdateBatch batch;
-    optim::detail::submit(SgdUpdateArgs{.param = p, .grad = g, .lr = 1.0});
-    throw Error("a failing step");
-  } catch (const Error&) {
-  }
-  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{1, 1}));
+TEST(UpdateBatch, AppliesTheGradScale) {
+  Tensor p = ones({2}), g = from_vector<float>({2, 4});
+  optim::UpdateBatch batch;
+  batch.add(Update<SgdRule>{p, g, {}, {.lr = 1.0, .grad_scale = 0.25}});
+  batch.flush();
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0.5, 0}));
 }

@@ -3,6 +3,8 @@
 // 2-layer tanh MLP (two parameter groups); every parameter after every 10 steps must
 // match PyTorch with a norm-wise relative error ≤ 1e-9. Gradients come from descent's
 // own autograd, so the test covers the whole loop: backward, step, zero_grad.
+#include <descent/optim.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "optim/optim.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 

@@ -1,14 +1,15 @@
 // safetensors files: round trips of every dtype (0-dim, empty, views), the header
 // layout the reference implementation expects, PyTorch interop both ways, StateDict
 // files, and one test per validation error on read and on write.
+#include <descent/core/atomic_file.h>
+#include <descent/core/safetensors.h>
+#include <descent/core/state_dict_file.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 
-#include "core/atomic_file.h"
-#include "core/safetensors.h"
-#include "core/state_dict_file.h"
 #include "safetensors_testing.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"

@@ -5,14 +5,15 @@
 // load that succeeds must survive a save/load round trip unchanged. The committed
 // regression corpus (tests/data/safetensors/corpus, expectations in expected.txt) is
 // replayed from files.
+#include <descent/core/atomic_file.h>
+#include <descent/core/safetensors.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
-#include "core/atomic_file.h"
-#include "core/safetensors.h"
 #include "safetensors_testing.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"

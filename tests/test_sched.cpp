@@ -1,16 +1,17 @@
 // Scheduler behaviour beyond the golden schedules: option validation (every error
 // message), momentum cycling on optimizers without momentum, OneCycleLR's step limit,
 // state-dict validation, composition rules and warmup_then's defaults.
+#include <descent/optim/schedulers/cosine_lr.h>
+#include <descent/optim/schedulers/cyclic_lr.h>
+#include <descent/optim/schedulers/lambda_lr.h>
+#include <descent/optim/schedulers/linear_lr.h>
+#include <descent/optim/schedulers/one_cycle_lr.h>
+#include <descent/optim/schedulers/plateau.h>
+#include <descent/optim/schedulers/sequential_lr.h>
+#include <descent/optim/schedulers/step_lr.h>
+
 #include <cmath>
 
-#include "optim/cosine_lr.h"
-#include "optim/cyclic_lr.h"
-#include "optim/lambda_lr.h"
-#include "optim/linear_lr.h"
-#include "optim/one_cycle_lr.h"
-#include "optim/plateau.h"
-#include "optim/sequential_lr.h"
-#include "optim/step_lr.h"
 #include "testing/gradcheck.h"
 #include "testing/toy_sgd.h"
 

@@ -2,20 +2,21 @@
 // where cycled) of tests/data/golden/sched_lr.txt and sched_plateau.txt, written by
 // tests/oracle/gen_sched_golden.py. Each fixture case is rebuilt here by name with the
 // same options; a case without a builder (or a builder without a case) fails.
+#include <descent/optim/schedulers/cosine_lr.h>
+#include <descent/optim/schedulers/cyclic_lr.h>
+#include <descent/optim/schedulers/lambda_lr.h>
+#include <descent/optim/schedulers/linear_lr.h>
+#include <descent/optim/schedulers/one_cycle_lr.h>
+#include <descent/optim/schedulers/plateau.h>
+#include <descent/optim/schedulers/sequential_lr.h>
+#include <descent/optim/schedulers/step_lr.h>
+
 #include <cmath>
 #include <functional>
 #include <map>
 #include <numbers>
 #include <set>
 
-#include "optim/cosine_lr.h"
-#include "optim/cyclic_lr.h"
-#include "optim/lambda_lr.h"
-#include "optim/linear_lr.h"
-#include "optim/one_cycle_lr.h"
-#include "optim/plateau.h"
-#include "optim/sequential_lr.h"
-#include "optim/step_lr.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 #include "testing/toy_sgd.h"

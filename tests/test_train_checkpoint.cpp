@@ -1,11 +1,12 @@
 // Whole-training-state checkpoints: exact resume, atomic replacement, all-or-nothing
 // loading with errors that name the part.
+#include <descent/core/safetensors.h>
+#include <descent/optim/optimizer.h>
+#include <descent/train/checkpoint.h>
+
 #include <filesystem>
 #include <fstream>
 
-#include "core/safetensors.h"
-#include "optim/checkpoint.h"
-#include "optim/optimizer.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;

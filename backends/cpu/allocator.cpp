@@ -1,7 +1,7 @@
 // CPU memory: aligned_alloc for large blocks, free lists for small ones.
-#include <cstdlib>
+#include <descent/backends/cpu/cpu_backend.h>
 
-#include "backends/cpu/cpu_backend.h"
+#include <cstdlib>
 
 namespace descent::cpu {
 

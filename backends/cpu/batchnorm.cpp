@@ -3,15 +3,15 @@
 // maps are cached per thread by (shape, flags, eps), so a call only swaps pointers in.
 // Training forward computes the batch statistics (biased variance); inference and its
 // backward use the given statistics (use_global_stats).
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/dnnl_utils.h>
+#include <descent/backends/cpu/fused_ref.h>
+#include <descent/backends/cpu/loops.h>
+
 #include <array>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/dnnl_utils.h"
-#include "backends/cpu/fused_ref.h"
-#include "backends/cpu/loops.h"
 
 namespace descent::cpu {
 

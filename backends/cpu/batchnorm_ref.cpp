@@ -1,11 +1,11 @@
 // Batch norm in f64 loops: x is viewed as (N, C, S) with S the product of the trailing
 // dims. Statistics are two-pass (mean, then the centred sum of squares) so they stay
 // exact enough for finite differences.
-#include <cmath>
+#include <descent/backends/cpu/fused_ref.h>
+#include <descent/backends/cpu/loops.h>
+#include <descent/backends/slot_helpers.h>
 
-#include "backends/cpu/fused_ref.h"
-#include "backends/cpu/loops.h"
-#include "backends/slot_helpers.h"
+#include <cmath>
 
 namespace descent::cpu {
 

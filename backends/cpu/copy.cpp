@@ -1,10 +1,10 @@
 // Copies, casts and fills.
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/loops.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/loops.h"
 
 namespace descent::cpu {
 

@@ -3,11 +3,11 @@
 // OpenMP-parallel strided loops for everything else. Each family lives in its own
 // file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
 // random.cpp, batchnorm.cpp, lstm.cpp, optim.cpp (fused optimizer updates).
+#include <descent/backends/backend.h>
+
 #include <atomic>
 #include <mutex>
 #include <vector>
-
-#include "backends/backend.h"
 
 namespace descent::cpu {
 
@@ -67,16 +67,11 @@ class CpuBackend final : public Backend {
   void lstm(LstmArgs& args) override;
   void lstm_backward(const LstmBackwardArgs& args) override;
 
+  // Gradient norms: norm.cpp.
+  void power_sums(const PowerSumsArgs& args) override;
+
   // Fused optimizer updates: backends/cpu/optim.cpp.
-  void sgd_update(const SgdUpdateArgs& args) override;
-  void rmsprop_update(const RmspropUpdateArgs& args) override;
-  void adam_update(const AdamUpdateArgs& args) override;
-  void nadam_update(const NadamUpdateArgs& args) override;
-  void radam_update(const RadamUpdateArgs& args) override;
-  void adagrad_update(const AdagradUpdateArgs& args) override;
-  void adadelta_update(const AdadeltaUpdateArgs& args) override;
-  void adamax_update(const AdamaxUpdateArgs& args) override;
-  void lion_update(const LionUpdateArgs& args) override;
+  void optimizer_step(UpdateSpan updates) override;
 
  private:
   CpuAllocator alloc_;

@@ -1,4 +1,4 @@
-#include "backends/cpu/dnnl_utils.h"
+#include <descent/backends/cpu/dnnl_utils.h>
 
 #include <algorithm>
 

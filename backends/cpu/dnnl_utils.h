@@ -3,9 +3,9 @@
 // softmax elsewhere): the one CPU engine and stream, dtype mapping, and memory
 // descriptors built from a Tensor's shape and strides. Internal to backends/cpu:
 // oneDNN is a private dependency of the library.
-#include <dnnl.hpp>
+#include <descent/core/tensor.h>
 
-#include "core/tensor.h"
+#include <dnnl.hpp>
 
 namespace descent::cpu {
 

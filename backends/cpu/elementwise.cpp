@@ -1,12 +1,12 @@
 // Elementwise kernels: unary, binary (broadcast views) and where. Values of 16-bit
 // float types are computed in f32.
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/loops.h>
+#include <descent/backends/integer_math.h>
+
 #include <atomic>
 #include <cmath>
 #include <limits>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/loops.h"
-#include "backends/integer_math.h"
 
 namespace descent::cpu {
 

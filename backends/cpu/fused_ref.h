@@ -3,7 +3,7 @@
 // contracts as the Backend slots they serve (backends/backend.h). They exist so that
 // finite-difference gradchecks in f64 exercise the op API, and as the yardstick the
 // oneDNN f32 kernels are tested against. Internal to backends/cpu.
-#include "backends/backend.h"
+#include <descent/backends/backend.h>
 
 namespace descent::cpu {
 

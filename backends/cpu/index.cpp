@@ -9,13 +9,13 @@
 // over the other dims. Indices are validated before anything is written. Inputs may be
 // strided; the in-place outputs of index_add/scatter_add too (written through their
 // strides, so they must not overlap themselves or src).
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/loops.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/loops.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 

@@ -6,14 +6,13 @@
 // take a vectorizable fast path when every stride equals the element size (or 0 for a
 // broadcast scalar). Above kParallelThreshold elements the range is split among the
 // OpenMP threads; results do not depend on the thread count.
+#include <descent/backends/geometry.h>
+#include <descent/core/tensor.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
-
-#include "backends/geometry.h"
-#include "core/tensor.h"
 
 namespace descent::cpu {
 

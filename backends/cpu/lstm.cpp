@@ -14,16 +14,16 @@
 // reorders. The forward-training workspace (tens of MB) must live until that
 // forward's backward, so it cannot be per-shape; it comes from a small pool instead,
 // which keeps page faults of fresh allocations off the training loop.
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/dnnl_utils.h>
+#include <descent/backends/cpu/fused_ref.h>
+
 #include <array>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/dnnl_utils.h"
-#include "backends/cpu/fused_ref.h"
 
 namespace descent::cpu {
 

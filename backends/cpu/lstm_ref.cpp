@@ -1,10 +1,10 @@
 // One LSTM layer in f64 loops (PyTorch's formulas, gate order i, f, g, o). The training
 // forward saves the gate activations and cell states; the backward is plain BPTT over
 // them. Small and obvious on purpose: it is the yardstick for the oneDNN kernel.
+#include <descent/backends/cpu/fused_ref.h>
+
 #include <cmath>
 #include <vector>
-
-#include "backends/cpu/fused_ref.h"
 
 namespace descent::cpu {
 

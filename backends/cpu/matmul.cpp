@@ -3,17 +3,17 @@
 // has no f16 matmul on the CPU); f64 and the integer types run a cache-blocked
 // OpenMP loop. Batch dims are flattened first, and a batch that only `a` has is
 // folded into M, so x (B, T, C) · W (C, N) is one GEMM.
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/dnnl_utils.h>
+#include <descent/backends/cpu/loops.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <algorithm>
 #include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/dnnl_utils.h"
-#include "backends/cpu/loops.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 

@@ -1,9 +1,9 @@
 // Random fills from Philox counters: element i's numbers come from counter
 // first + i / k, so the result is the same for any thread count (and on the GPU).
-#include <cmath>
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/loops.h>
 
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/loops.h"
+#include <cmath>
 
 namespace descent::cpu {
 

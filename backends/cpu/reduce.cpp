@@ -8,15 +8,15 @@
 // Sums fold fixed-size blocks in a fixed order, so results do not depend on the
 // thread count. NaN propagates through max/min, and argmax/argmin point at the first
 // NaN, as in PyTorch.
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/loops.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/loops.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 

@@ -7,16 +7,16 @@
 // f16, bf16) or f64, and each row subtracts its max before exp. Rows are independent and
 // sums run in a fixed order, so results do not depend on the thread count (the vector
 // width, picked per CPU below, may change the last bit).
+#include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/loops.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
-
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/loops.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cpu {
 

@@ -1,6 +1,6 @@
 // The caching device allocator (cuda_backend.h explains the policy).
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
 
 namespace descent::cuda {
 

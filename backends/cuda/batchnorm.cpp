@@ -16,14 +16,14 @@
 //   statistics. Eval backward (the statistics are constants) is no cuDNN function:
 //   dx = dy·w·rsqrt(var + eps), dw = Σ dy·(x - mean)·rsqrt(var + eps), db = Σ dy, built from
 //   this backend's elementwise and reduce slots.
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
-
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 

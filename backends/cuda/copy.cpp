@@ -3,14 +3,14 @@
 // are backends/cpu/copy.cpp's; the kernels are in copy_kernels.cu. Every transfer and
 // kernel is queued on the backend's stream; only copies to the host wait for it (the
 // host reads the result next).
+#include <descent/backends/cuda/copy_kernels.h>
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/geometry.h>
+
 #include <cstring>
 #include <type_traits>
-
-#include "backends/cuda/copy_kernels.h"
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/geometry.h"
 
 namespace descent::cuda {
 

@@ -3,11 +3,11 @@
 // fills and arange. Conversions follow backends/cpu/copy.cpp: to Bool is v != 0, other
 // targets take the value through the source's compute type (f32 for 16-bit floats),
 // 16-bit targets round to nearest even from f32.
-#include <cstdint>
-#include <type_traits>
+#include <descent/backends/cuda/copy_kernels.h>
 
-#include "backends/cuda/copy_kernels.h"
-#include "backends/cuda/device_types.cuh"
+#include <cstdint>
+#include <descent/backends/cuda/device_types.cuh>
+#include <type_traits>
 
 namespace descent::cuda {
 namespace {

@@ -3,9 +3,9 @@
 // conversions, fills and arange. Strided operands come as a LoopGeometry (operand 0 is
 // the destination, byte strides, 0 = broadcast); each launcher takes a dense fast path
 // when the geometry is one contiguous run and returns the launch's error.
-#include <cstdint>
+#include <descent/backends/cuda/kernels.h>
 
-#include "backends/cuda/kernels.h"
+#include <cstdint>
 
 namespace descent::cuda {
 

@@ -8,14 +8,13 @@
 // copy, elementwise, reduce, softmax, index, random, optim; matmul.cpp, batchnorm.cpp
 // and lstm.cpp are host code over cuBLAS and cuDNN.
 #include <cuda_runtime_api.h>
+#include <descent/backends/backend.h>
+#include <descent/core/cuda.h>
 
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <unordered_map>
-
-#include "backends/backend.h"
-#include "core/cuda.h"
 
 struct cublasContext;
 struct cudnnContext;
@@ -91,24 +90,7 @@ class CudaBackend final : public Backend {
   void lstm(LstmArgs& args) override;
   void lstm_backward(const LstmBackwardArgs& args) override;
 
-  void sgd_update(const SgdUpdateArgs& args) override;
-  void rmsprop_update(const RmspropUpdateArgs& args) override;
-  void adam_update(const AdamUpdateArgs& args) override;
-  void nadam_update(const NadamUpdateArgs& args) override;
-  void radam_update(const RadamUpdateArgs& args) override;
-  void adagrad_update(const AdagradUpdateArgs& args) override;
-  void adadelta_update(const AdadeltaUpdateArgs& args) override;
-  void adamax_update(const AdamaxUpdateArgs& args) override;
-  void lion_update(const LionUpdateArgs& args) override;
-  void sgd_update_multi(std::span<const SgdUpdateArgs> a) override;
-  void rmsprop_update_multi(std::span<const RmspropUpdateArgs> a) override;
-  void adam_update_multi(std::span<const AdamUpdateArgs> a) override;
-  void nadam_update_multi(std::span<const NadamUpdateArgs> a) override;
-  void radam_update_multi(std::span<const RadamUpdateArgs> a) override;
-  void adagrad_update_multi(std::span<const AdagradUpdateArgs> a) override;
-  void adadelta_update_multi(std::span<const AdadeltaUpdateArgs> a) override;
-  void adamax_update_multi(std::span<const AdamaxUpdateArgs> a) override;
-  void lion_update_multi(std::span<const LionUpdateArgs> a) override;
+  void optimizer_step(UpdateSpan updates) override;
 
   // ---- for the kernels ----
   int index() const { return index_; }

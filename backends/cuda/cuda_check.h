@@ -6,8 +6,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
-
-#include "core/error.h"
+#include <descent/core/error.h>
 
 namespace descent::cuda {
 

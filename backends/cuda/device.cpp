@@ -2,13 +2,12 @@
 // handles and error flag), and the user-facing functions of core/cuda.h.
 #include <cublas_v2.h>
 #include <cudnn.h>
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
 
 #include <array>
 #include <atomic>
 #include <mutex>
-
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
 
 namespace descent {
 

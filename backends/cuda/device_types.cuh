@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "backends/cuda/kernels.h"
+#include <descent/backends/cuda/kernels.h>
 
 namespace descent::cuda {
 

@@ -1,15 +1,15 @@
 // The CUDA backend's elementwise slots (unary, binary, where): argument checks with
 // the CPU backend's messages, the dtype rules of backends/cpu/elementwise.cpp, and the
 // strided loop geometry; the kernels are in elementwise_kernels.cu.
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/elementwise_kernels.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/geometry.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <cmath>
 #include <limits>
-
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/elementwise_kernels.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/geometry.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 

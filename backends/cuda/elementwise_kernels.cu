@@ -5,14 +5,14 @@
 // compute in f32 and round to nearest even once, at the store. Products that feed an
 // addition go through mul_rn (device_math.cuh); integer division and powers are
 // backends/integer_math.h's, the CPU's own.
+#include <descent/backends/cuda/elementwise_kernels.h>
+#include <descent/backends/integer_math.h>
+
 #include <cstdint>
+#include <descent/backends/cuda/device_math.cuh>
+#include <descent/backends/cuda/device_types.cuh>
 #include <limits>
 #include <type_traits>
-
-#include "backends/cuda/device_math.cuh"
-#include "backends/cuda/device_types.cuh"
-#include "backends/cuda/elementwise_kernels.h"
-#include "backends/integer_math.h"
 
 namespace descent::cuda {
 namespace {

@@ -4,9 +4,9 @@
 // pointers and the element count, picks the contiguous path (vectorized 16-byte loads
 // for f32/f16/bf16 when the pointers allow) or the strided one, and returns the
 // launch's error. Argument checks happen on the C++ side, before the launch.
-#include <cstdint>
+#include <descent/backends/cuda/kernels.h>
 
-#include "backends/cuda/kernels.h"
+#include <cstdint>
 
 namespace descent::cuda {
 

@@ -4,13 +4,12 @@
 // the broadcasting test of copy and the elementwise slots, and cuDNN's data type of a
 // dtype (batch norm, LSTM).
 #include <cudnn.h>
+#include <descent/backends/cuda/kernels.h>
+#include <descent/core/error.h>
+#include <descent/core/tensor.h>
 
 #include <cstdint>
 #include <string_view>
-
-#include "backends/cuda/kernels.h"
-#include "core/error.h"
-#include "core/tensor.h"
 
 namespace descent::cuda {
 

@@ -8,12 +8,12 @@
 // The CPU validates indices before writing; here reading them back would stall the
 // stream, so the kernels clamp a bad index and raise the device flag instead, which
 // the backend reports at its next synchronize() or all_finite().
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/cuda/index_kernels.h"
-#include "backends/geometry.h"
-#include "backends/slot_helpers.h"
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/cuda/index_kernels.h>
+#include <descent/backends/geometry.h>
+#include <descent/backends/slot_helpers.h>
 
 namespace descent::cuda {
 

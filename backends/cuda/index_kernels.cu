@@ -4,9 +4,9 @@
 // (their order, and so the last bits of a float sum, may vary between runs). A kernel
 // cannot throw: a bad index is clamped, keeping memory safe, and flagged.
 #include <cuda_runtime.h>
+#include <descent/backends/cuda/index_kernels.h>
 
-#include "backends/cuda/device_types.cuh"
-#include "backends/cuda/index_kernels.h"
+#include <descent/backends/cuda/device_types.cuh>
 
 namespace descent::cuda {
 

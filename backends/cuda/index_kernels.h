@@ -4,9 +4,9 @@
 // strides along the indexed dim are in bytes, like the geometry's. An
 // index outside [0, bound) is clamped into it (bound ≥ 1) and sets *l.error_flag to
 // DeviceError::IndexOutOfRange, which the backend raises at its next synchronize.
-#include <cstdint>
+#include <descent/backends/cuda/kernels.h>
 
-#include "backends/cuda/kernels.h"
+#include <cstdint>
 
 namespace descent::cuda {
 

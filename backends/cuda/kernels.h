@@ -5,11 +5,10 @@
 // cannot compile fmt's consteval format strings; every launcher takes plain data and
 // returns the launch's cudaError_t, which the C++ side turns into a descent::Error.
 #include <cuda_runtime_api.h>
+#include <descent/backends/loop_geometry.h>
+#include <descent/backends/op_kinds.h>
 
 #include <cstdint>
-
-#include "backends/loop_geometry.h"
-#include "backends/op_kinds.h"
 
 namespace descent::cuda {
 

@@ -24,6 +24,10 @@
 // H, dtype, bias, math type), with the device array of sequence lengths. A training
 // forward leaves its reserve space, weight space and compute-dtype inputs and output in
 // args.saved for the backward.
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -31,10 +35,6 @@
 #include <memory>
 #include <unordered_map>
 #include <vector>
-
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
 
 namespace descent::cuda {
 

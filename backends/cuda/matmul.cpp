@@ -9,13 +9,13 @@
 //
 // dtypes: f32 (exact f32 arithmetic, or TF32 tensor cores when cuda::allow_tf32()),
 // f16 and bf16 (f32 accumulation, tensor cores), f64.
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/slot_helpers.h>
+
 #include <algorithm>
 #include <climits>
 #include <optional>
-
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/slot_helpers.h"
 
 namespace descent::cuda {
 

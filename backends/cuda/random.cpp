@@ -1,10 +1,10 @@
 // uniform / normal on CUDA: the host reserves the Philox counters exactly as the CPU
 // backend does (backends/cpu/random.cpp), and random_kernels.cu draws the same numbers
 // from them, so a generator state gives the same tensor on either device.
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/cuda/random_kernels.h"
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/cuda/random_kernels.h>
 
 namespace descent::cuda {
 

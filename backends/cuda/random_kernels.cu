@@ -6,12 +6,12 @@
 // Products go through __fmul_rn / __dmul_rn: nvcc would otherwise fuse `a + b * c`
 // into one FMA (a single rounding), while the CPU rounds the product and the sum
 // separately.
-#include <cmath>
-#include <type_traits>
+#include <descent/backends/cuda/random_kernels.h>
+#include <descent/core/random.h>  // fmt-free: Philox4x32 is __host__ __device__ under nvcc
 
-#include "backends/cuda/device_types.cuh"
-#include "backends/cuda/random_kernels.h"
-#include "core/random.h"  // fmt-free: Philox4x32 is __host__ __device__ under nvcc
+#include <cmath>
+#include <descent/backends/cuda/device_types.cuh>
+#include <type_traits>
 
 namespace descent::cuda {
 

@@ -2,9 +2,9 @@
 // Launchers of the Philox random fills (random_kernels.cu), called by random.cpp. The
 // host reserves the counters (Generator::advance) and passes the first one, so the
 // device draws exactly the numbers the CPU backend draws for the same state.
-#include <cstdint>
+#include <descent/backends/cuda/kernels.h>
 
-#include "backends/cuda/kernels.h"
+#include <cstdint>
 
 namespace descent::cuda {
 

@@ -3,14 +3,14 @@
 // read in place through its strides (two LoopGeometry's: kept dims and reduced dims, both
 // in x's order, so ArgMax/ArgMin indices count like the CPU's), one group of threads per
 // output.
-#include <algorithm>
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/cuda/reduce_kernels.h>
+#include <descent/backends/geometry.h>
+#include <descent/backends/slot_helpers.h>
 
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/cuda/reduce_kernels.h"
-#include "backends/geometry.h"
-#include "backends/slot_helpers.h"
+#include <algorithm>
 
 namespace descent::cuda {
 

@@ -8,12 +8,11 @@
 //   Max/Min: NaN wins over everything; ArgMax/ArgMin: the extreme with the smallest
 //   index, or the first NaN. Ranks by index make the tree order irrelevant to ties.
 #include <cuda_runtime.h>
+#include <descent/backends/cuda/reduce_kernels.h>
 
 #include <cmath>
+#include <descent/backends/cuda/device_types.cuh>
 #include <limits>
-
-#include "backends/cuda/device_types.cuh"
-#include "backends/cuda/reduce_kernels.h"
 
 namespace descent::cuda {
 

@@ -1,9 +1,9 @@
 #pragma once
 // Launchers of the reduction and all_finite kernels (reduce_kernels.cu), called by
 // reduce.cpp. Plain data only: nvcc compiles the implementation without fmt.
-#include <cstdint>
+#include <descent/backends/cuda/kernels.h>
 
-#include "backends/cuda/kernels.h"
+#include <cstdint>
 
 namespace descent::cuda {
 

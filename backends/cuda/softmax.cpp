@@ -1,11 +1,11 @@
 // Softmax and log-softmax on CUDA, forward and backward, along any dim: the checks shared
 // with backends/cpu/softmax.cpp (slot_helpers.h), a contiguous copy of strided inputs,
 // then the (outer, d, inner) kernels of softmax_kernels.cu.
-#include "backends/cuda/cuda_backend.h"
-#include "backends/cuda/cuda_check.h"
-#include "backends/cuda/host_utils.h"
-#include "backends/cuda/softmax_kernels.h"
-#include "backends/slot_helpers.h"
+#include <descent/backends/cuda/cuda_backend.h>
+#include <descent/backends/cuda/cuda_check.h>
+#include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/cuda/softmax_kernels.h>
+#include <descent/backends/slot_helpers.h>
 
 namespace descent::cuda {
 

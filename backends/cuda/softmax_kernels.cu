@@ -10,12 +10,11 @@
 // Values compute in f32 (f32, f16, bf16) or f64. Group sums use a fixed butterfly, so
 // results are the same every run.
 #include <cuda_runtime.h>
+#include <descent/backends/cuda/softmax_kernels.h>
 
+#include <descent/backends/cuda/device_math.cuh>
+#include <descent/backends/cuda/device_types.cuh>
 #include <limits>
-
-#include "backends/cuda/device_math.cuh"
-#include "backends/cuda/device_types.cuh"
-#include "backends/cuda/softmax_kernels.h"
 
 namespace descent::cuda {
 

@@ -2,9 +2,9 @@
 // Launchers of the softmax kernels (softmax_kernels.cu), called by softmax.cpp. The
 // tensors are contiguous and seen as (outer, d, inner) with the softmax dim in the
 // middle; dt is F32, F64, F16 or BF16 (16-bit values compute in f32).
-#include <cstdint>
+#include <descent/backends/cuda/kernels.h>
 
-#include "backends/cuda/kernels.h"
+#include <cstdint>
 
 namespace descent::cuda {
 

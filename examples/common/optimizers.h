@@ -15,20 +15,20 @@
 // onecycle (peak lr), plateau (×0.1 after 2 epochs without a lower validation loss).
 // Schedules cycle the momentum only of optimizers that have a non-zero one. An unknown
 // name throws std::invalid_argument listing the known ones.
+#include <descent/core/state_dict.h>
+#include <descent/optim.h>
+#include <descent/optim/schedulers/cosine_lr.h>
+#include <descent/optim/schedulers/cyclic_lr.h>
+#include <descent/optim/schedulers/one_cycle_lr.h>
+#include <descent/optim/schedulers/plateau.h>
+#include <descent/optim/schedulers/sequential_lr.h>
+#include <descent/optim/schedulers/step_lr.h>
+
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include "core/state_dict.h"
-#include "optim/cosine_lr.h"
-#include "optim/cyclic_lr.h"
-#include "optim/one_cycle_lr.h"
-#include "optim/optim.h"
-#include "optim/plateau.h"
-#include "optim/sequential_lr.h"
-#include "optim/step_lr.h"
 
 namespace examples {
 

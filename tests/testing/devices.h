@@ -10,6 +10,7 @@
 // DESCENT_TEST_DEVICE=cpu makes the CPU stand in for the GPU: DeviceTest bodies then
 // run CPU against CPU, which checks the test code itself (shapes, APIs, gradient
 // plumbing) on a machine without a GPU. CudaOnlyTest then skips.
+#include <descent/core/cuda.h>
 #include <descent/descent.h>
 #include <gtest/gtest.h>
 
@@ -18,7 +19,6 @@
 #include <string_view>
 #include <vector>
 
-#include "core/cuda.h"
 #include "testing/gradcheck.h"
 
 namespace descent::testing {

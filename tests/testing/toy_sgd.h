@@ -5,10 +5,9 @@
 // Groups are given as {params, lr, momentum}; has_momentum = false makes momentum()
 // return nullopt, like an optimizer without one.
 #include <descent/descent.h>
+#include <descent/optim/optimizer.h>
 
 #include <string>
-
-#include "optim/optimizer.h"
 
 namespace descent::testing {
 

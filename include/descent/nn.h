@@ -1,0 +1,12 @@
+#pragma once
+// descent::nn — modules, containers, init and the layers.
+#include <descent/nn/activation.h>
+#include <descent/nn/batchnorm.h>
+#include <descent/nn/container.h>
+#include <descent/nn/dropout.h>
+#include <descent/nn/embedding.h>
+#include <descent/nn/flatten.h>
+#include <descent/nn/init.h>
+#include <descent/nn/linear.h>
+#include <descent/nn/lstm.h>
+#include <descent/nn/module.h>

@@ -1,0 +1,29 @@
+#pragma once
+// Tensors, autograd and every op: descent::Tensor, the free functions (descent::add,
+// matmul, ...), F:: (activations, losses), autograd::Function for custom ops, files.
+#include <descent/autograd/engine.h>
+#include <descent/autograd/recompute.h>
+#include <descent/core/atomic_file.h>
+#include <descent/core/autocast.h>
+#include <descent/core/cuda.h>
+#include <descent/core/device.h>
+#include <descent/core/dtype.h>
+#include <descent/core/error.h>
+#include <descent/core/function.h>
+#include <descent/core/grad_mode.h>
+#include <descent/core/random.h>
+#include <descent/core/safetensors.h>
+#include <descent/core/state_dict.h>
+#include <descent/core/state_dict_file.h>
+#include <descent/core/tensor.h>
+#include <descent/ops/activation.h>
+#include <descent/ops/batchnorm.h>
+#include <descent/ops/dropout.h>
+#include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
+#include <descent/ops/index.h>
+#include <descent/ops/linalg.h>
+#include <descent/ops/loss.h>
+#include <descent/ops/lstm.h>
+#include <descent/ops/print.h>
+#include <descent/ops/reduce.h>
