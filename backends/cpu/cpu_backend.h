@@ -1,8 +1,9 @@
 #pragma once
-// The CPU backend: oneDNN primitives for matmul (and, in nn/, batch norm and LSTM),
-// OpenMP-parallel strided loops for everything else. Each family lives in its own
-// file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp, softmax.cpp, index.cpp,
-// random.cpp, batchnorm.cpp, lstm.cpp, optim.cpp (fused optimizer updates).
+// The CPU backend: oneDNN primitives for matmul, batch norm and the LSTM (with f64
+// reference loops beside them), OpenMP-parallel strided loops for everything else. Each
+// family lives in its own file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp,
+// softmax.cpp, index.cpp, random.cpp, batchnorm.cpp, lstm.cpp, norm.cpp (gradient-norm
+// power sums), optim.cpp (the fused optimizer rules' loop).
 #include <descent/backends/backend.h>
 
 #include <atomic>
