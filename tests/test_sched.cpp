@@ -188,8 +188,11 @@ TEST(Sched, CompositionErrors) {
   EXPECT_THROW_MSG(SequentialLR(opt, two(opt, opt), {}),
                    "SequentialLR: expected 1 milestones for 2 schedulers (one fewer), got 0");
   EXPECT_THROW_MSG(SequentialLR(opt, two(opt, other), {3}),
+                   "SequentialLR: every scheduler must drive the same optimizer, but "
+                   "schedulers 0 and 1 differ");
+  EXPECT_THROW_MSG(SequentialLR(other, two(opt, opt), {3}),
                    "SequentialLR: every scheduler must drive the optimizer passed in, but "
-                   "scheduler 1 drives another");
+                   "scheduler 0 drives another");
   EXPECT_THROW_MSG(SequentialLR(opt, {}, {}), "SequentialLR: needs at least one scheduler");
   EXPECT_THROW_MSG(ChainedScheduler(two(opt, other)),
                    "ChainedScheduler: every scheduler must drive the same optimizer, but "

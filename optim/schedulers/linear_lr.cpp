@@ -7,12 +7,6 @@
 namespace descent::optim {
 namespace {
 
-std::vector<double> scaled(const std::vector<double>& lrs, double factor) {
-  std::vector<double> out(lrs.size());
-  for (size_t g = 0; g < lrs.size(); ++g) out[g] = lrs[g] * factor;
-  return out;
-}
-
 void check_factor(double f, std::string_view who, std::string_view what) {
   check(f >= 0.0 && f <= 1.0, who, "{} must be in [0, 1], got {}", what, f);
 }

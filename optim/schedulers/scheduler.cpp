@@ -41,6 +41,12 @@ LRScheduler::LRScheduler(Optimizer& opt) : opt_(&opt), created_(next_creation_in
   last_lr_ = base_lrs_;
 }
 
+std::vector<double> LRScheduler::scaled(const std::vector<double>& lrs, double factor) {
+  std::vector<double> out(lrs.size());
+  for (size_t g = 0; g < lrs.size(); ++g) out[g] = lrs[g] * factor;
+  return out;
+}
+
 std::vector<double> LRScheduler::current_lrs() const {
   std::vector<double> lrs(opt_->num_groups());
   for (size_t g = 0; g < lrs.size(); ++g) lrs[g] = opt_->lr(g);

@@ -74,6 +74,8 @@ class LRScheduler {
   size_t num_groups() const { return base_lrs_.size(); }
   // The current lr of every group.
   std::vector<double> current_lrs() const;
+  // lrs[g] · factor for every group.
+  static std::vector<double> scaled(const std::vector<double>& lrs, double factor);
 
   // For SequentialLR and ChainedScheduler: the base lrs of the earliest-built child
   // (what torch keeps as the groups' 'initial_lr'), adopted by every child that does

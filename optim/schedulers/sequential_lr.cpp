@@ -17,16 +17,47 @@ std::string child_prefix(size_t i) { return "scheduler." + std::to_string(i) + "
 
 }  // namespace
 
+CompositeScheduler::CompositeScheduler(std::vector<SchedulerPtr> schedulers, std::string_view who)
+    : LRScheduler(first_optimizer(schedulers, who)), schedulers_(std::move(schedulers)) {
+  for (size_t i = 0; i < schedulers_.size(); ++i) {
+    check(&schedulers_[i]->optimizer() == opt_, who,
+          "every scheduler must drive the same optimizer, but schedulers 0 and {} differ", i);
+  }
+}
+
+std::vector<LRScheduler*> CompositeScheduler::children() const {
+  std::vector<LRScheduler*> out;
+  for (const auto& s : schedulers_) out.push_back(s.get());
+  return out;
+}
+
+StateDict CompositeScheduler::state_dict() const {
+  StateDict out = LRScheduler::state_dict();
+  out.numbers["num_schedulers"] = double(schedulers_.size());
+  for (size_t i = 0; i < schedulers_.size(); ++i) {
+    out.merge(schedulers_[i]->state_dict(), child_prefix(i));
+  }
+  return out;
+}
+
+void CompositeScheduler::load_state_dict(const StateDict& state) {
+  const std::string who = std::string(name()) + ".load_state_dict";
+  const double n = state.number("num_schedulers", who);
+  check(n == double(schedulers_.size()), who, "state dict has {} schedulers, expected {}", n,
+        schedulers_.size());
+  LRScheduler::load_state_dict(state);
+  for (size_t i = 0; i < schedulers_.size(); ++i) {
+    schedulers_[i]->load_state_dict(state.sub(child_prefix(i)));
+  }
+}
+
 SequentialLR::SequentialLR(Optimizer& opt, std::vector<SchedulerPtr> schedulers,
                            std::vector<int64_t> milestones)
-    : LRScheduler(first_optimizer(schedulers, "SequentialLR")),
-      schedulers_(std::move(schedulers)),
+    : CompositeScheduler(std::move(schedulers), "SequentialLR"),
       milestones_(std::move(milestones)) {
   constexpr std::string_view kWho = "SequentialLR";
-  for (size_t i = 0; i < schedulers_.size(); ++i) {
-    check(&schedulers_[i]->optimizer() == &opt, kWho,
-          "every scheduler must drive the optimizer passed in, but scheduler {} drives another", i);
-  }
+  check(opt_ == &opt, kWho,
+        "every scheduler must drive the optimizer passed in, but scheduler 0 drives another");
   check(milestones_.size() + 1 == schedulers_.size(), kWho,
         "expected {} milestones for {} schedulers (one fewer), got {}", schedulers_.size() - 1,
         schedulers_.size(), milestones_.size());
@@ -57,38 +88,8 @@ void SequentialLR::step() {
   last_lr_ = s.last_lr_;
 }
 
-std::vector<LRScheduler*> SequentialLR::children() const {
-  std::vector<LRScheduler*> out;
-  for (const auto& s : schedulers_) out.push_back(s.get());
-  return out;
-}
-
-StateDict SequentialLR::state_dict() const {
-  StateDict out = LRScheduler::state_dict();
-  out.numbers["num_schedulers"] = double(schedulers_.size());
-  for (size_t i = 0; i < schedulers_.size(); ++i) {
-    out.merge(schedulers_[i]->state_dict(), child_prefix(i));
-  }
-  return out;
-}
-
-void SequentialLR::load_state_dict(const StateDict& state) {
-  const double n = state.number("num_schedulers", "sequential_lr.load_state_dict");
-  check(n == double(schedulers_.size()), "sequential_lr.load_state_dict",
-        "state dict has {} schedulers, expected {}", n, schedulers_.size());
-  LRScheduler::load_state_dict(state);
-  for (size_t i = 0; i < schedulers_.size(); ++i) {
-    schedulers_[i]->load_state_dict(state.sub(child_prefix(i)));
-  }
-}
-
 ChainedScheduler::ChainedScheduler(std::vector<SchedulerPtr> schedulers)
-    : LRScheduler(first_optimizer(schedulers, "ChainedScheduler")),
-      schedulers_(std::move(schedulers)) {
-  for (size_t i = 0; i < schedulers_.size(); ++i) {
-    check(&schedulers_[i]->optimizer() == opt_, "ChainedScheduler",
-          "every scheduler must drive the same optimizer, but schedulers 0 and {} differ", i);
-  }
+    : CompositeScheduler(std::move(schedulers), "ChainedScheduler") {
   base_lrs_ = share_initial_lrs(children());
   last_lr_ = current_lrs();
   last_epoch_ = 0;
@@ -100,31 +101,6 @@ void ChainedScheduler::step() {
   ++step_count_;
   for (auto& s : schedulers_) s->step();
   last_lr_ = current_lrs();
-}
-
-std::vector<LRScheduler*> ChainedScheduler::children() const {
-  std::vector<LRScheduler*> out;
-  for (const auto& s : schedulers_) out.push_back(s.get());
-  return out;
-}
-
-StateDict ChainedScheduler::state_dict() const {
-  StateDict out = LRScheduler::state_dict();
-  out.numbers["num_schedulers"] = double(schedulers_.size());
-  for (size_t i = 0; i < schedulers_.size(); ++i) {
-    out.merge(schedulers_[i]->state_dict(), child_prefix(i));
-  }
-  return out;
-}
-
-void ChainedScheduler::load_state_dict(const StateDict& state) {
-  const double n = state.number("num_schedulers", "chained_scheduler.load_state_dict");
-  check(n == double(schedulers_.size()), "chained_scheduler.load_state_dict",
-        "state dict has {} schedulers, expected {}", n, schedulers_.size());
-  LRScheduler::load_state_dict(state);
-  for (size_t i = 0; i < schedulers_.size(); ++i) {
-    schedulers_[i]->load_state_dict(state.sub(child_prefix(i)));
-  }
 }
 
 SequentialLR warmup_then(Optimizer& opt, int64_t warmup_steps, SchedulerPtr after,

@@ -18,46 +18,42 @@ namespace descent::optim {
 
 using SchedulerPtr = std::unique_ptr<LRScheduler>;
 
-class SequentialLR : public LRScheduler {
+// What SequentialLR and ChainedScheduler share: the children, and a state dict that
+// nests each child's under "scheduler.<i>.".
+class CompositeScheduler : public LRScheduler {
+ public:
+  const LRScheduler& scheduler(size_t i) const { return *schedulers_.at(i); }
+  size_t num_schedulers() const { return schedulers_.size(); }
+
+  StateDict state_dict() const override;
+  void load_state_dict(const StateDict& state) override;
+
+ protected:
+  // Checks that there is at least one child and that every child drives the first
+  // child's optimizer (`who` names the scheduler in errors).
+  CompositeScheduler(std::vector<SchedulerPtr> schedulers, std::string_view who);
+  std::vector<double> compute_lr() override { return current_lrs(); }
+  std::vector<LRScheduler*> children() const;
+
+  std::vector<SchedulerPtr> schedulers_;
+};
+
+class SequentialLR : public CompositeScheduler {
  public:
   SequentialLR(Optimizer& opt, std::vector<SchedulerPtr> schedulers,
                std::vector<int64_t> milestones);
   std::string_view name() const override { return "sequential_lr"; }
   void step() override;
 
-  const LRScheduler& scheduler(size_t i) const { return *schedulers_.at(i); }
-  size_t num_schedulers() const { return schedulers_.size(); }
-
-  StateDict state_dict() const override;
-  void load_state_dict(const StateDict& state) override;
-
- protected:
-  std::vector<double> compute_lr() override { return current_lrs(); }
-
  private:
-  std::vector<LRScheduler*> children() const;
-  std::vector<SchedulerPtr> schedulers_;
   std::vector<int64_t> milestones_;
 };
 
-class ChainedScheduler : public LRScheduler {
+class ChainedScheduler : public CompositeScheduler {
  public:
   explicit ChainedScheduler(std::vector<SchedulerPtr> schedulers);
   std::string_view name() const override { return "chained_scheduler"; }
   void step() override;
-
-  const LRScheduler& scheduler(size_t i) const { return *schedulers_.at(i); }
-  size_t num_schedulers() const { return schedulers_.size(); }
-
-  StateDict state_dict() const override;
-  void load_state_dict(const StateDict& state) override;
-
- protected:
-  std::vector<double> compute_lr() override { return current_lrs(); }
-
- private:
-  std::vector<LRScheduler*> children() const;
-  std::vector<SchedulerPtr> schedulers_;
 };
 
 // Moves a concrete scheduler into a SchedulerPtr: make_scheduler(StepLR(opt, {...})).

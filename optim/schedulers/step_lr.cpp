@@ -6,16 +6,6 @@
 #include <cmath>
 
 namespace descent::optim {
-namespace {
-
-std::vector<double> scaled(const std::vector<double>& lrs, double factor) {
-  std::vector<double> out(lrs.size());
-  for (size_t g = 0; g < lrs.size(); ++g) out[g] = lrs[g] * factor;
-  return out;
-}
-
-}  // namespace
-
 StepLR::StepLR(Optimizer& opt, StepLROptions options) : LRScheduler(opt), options_(options) {
   check(options_.step_size > 0, "StepLR", "step_size must be positive, got {}", options_.step_size);
   initial_step();
