@@ -1,14 +1,14 @@
 #pragma once
 // Helpers for running tests on every device.
 //
-// The op tests (test_elementwise.cpp, test_activation.cpp, ...) derive from PerDeviceTest
-// and are instantiated with INSTANTIATE_PER_DEVICE: each body runs once per device, as
-// Suite.Test/cpu and Suite.Test/cuda, against the same golden values and gradchecks.
+// The op tests (test_elementwise, test_activation, test_reduce, test_linalg, test_loss,
+// test_index, test_batchnorm, test_lstm and test_optim .cpp) derive from PerDeviceTest and
+// are instantiated with INSTANTIATE_PER_DEVICE: each body runs once per device, as
+// Suite.Test/cpu and Suite.Test/cuda, against the same references and gradchecks.
 //
 // The CPU-vs-GPU tests (tests/test_devices*.cpp) compare test_device() with the CPU as
-// the reference, for what the op tests do not cover (modules, optimizers, 16-bit dtypes).
-// They derive from DeviceTest or CudaOnlyTest (needs a real GPU: allocator, streams,
-// device errors).
+// the reference, 16-bit dtypes, modules, optimizers and checkpoints included. They derive
+// from DeviceTest or CudaOnlyTest (needs a real GPU: allocator, streams, device errors).
 //
 // Skipping lives here and only here: SetUp() reports a CUDA test as SKIPPED with the
 // reason when no CUDA device is usable, so every test body is written once and runs for
