@@ -1,11 +1,13 @@
 // F::batch_norm and nn::BatchNorm1d/2d: f64 gradchecks in training and eval mode (through the
 // reference kernel), the oneDNN f32 kernel against the f64 reference, running-statistics semantics,
-// PyTorch golden values (tests/oracle/gen_nn_golden.py) and argument errors.
+// PyTorch golden values (tests/oracle/gen_nn_golden.py) and argument errors. Every TEST_P
+// runs once per device (cpu, cuda); the rest are CPU-only, each says why.
 #include <descent/nn/batchnorm.h>
 #include <descent/nn/container.h>
 #include <descent/nn/linear.h>
 #include <descent/ops/batchnorm.h>
 
+#include "testing/devices.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 
@@ -22,44 +24,49 @@ Tensor randn_f64(const Shape& s, uint64_t seed, double scale = 1.0, double shift
 
 const std::vector<Shape> kShapes = {{6, 3}, {4, 3, 5}, {3, 3, 2, 4}};
 
+class BatchNorm : public descent::testing::PerDeviceTest {};
+class BatchNormModule : public descent::testing::PerDeviceTest {};
+
 }  // namespace
 
-TEST(BatchNorm, GradcheckTrainingF64) {
+TEST_P(BatchNorm, GradcheckTrainingF64) {
   uint64_t seed = 1;
   for (const Shape& s : kShapes) {
     SCOPED_TRACE(fmt::format("shape {}", s));
     Tensor x = rand_input(s, -2, 2, seed++);
     Tensor w = rand_input({3}, 0.5, 1.5, seed++), b = rand_input({3}, -1, 1, seed++);
-    EXPECT_GRADCHECK(
-        [](const std::vector<Tensor>& in) {
-          return F::batch_norm(in[0], {}, {}, in[1], in[2], /*training=*/true);
-        },
-        {x, w, b});
+    EXPECT_GRADCHECK_ON(dev(),
+                        [](const std::vector<Tensor>& in) {
+                          return F::batch_norm(in[0], {}, {}, in[1], in[2], /*training=*/true);
+                        },
+                        {x, w, b});
     // No affine parameters: gradient with respect to x only.
-    EXPECT_GRADCHECK(
+    EXPECT_GRADCHECK_ON(
+        dev(),
         [](const std::vector<Tensor>& in) { return F::batch_norm(in[0], {}, {}, {}, {}, true); },
         {x});
   }
 }
 
-TEST(BatchNorm, GradcheckEvalF64) {
+TEST_P(BatchNorm, GradcheckEvalF64) {
   uint64_t seed = 10;
   for (const Shape& s : kShapes) {
     SCOPED_TRACE(fmt::format("shape {}", s));
     Tensor x = rand_input(s, -2, 2, seed++);
     Tensor w = rand_input({3}, 0.5, 1.5, seed++), b = rand_input({3}, -1, 1, seed++);
-    Tensor rm = randn_f64({3}, seed++), rv = randn_f64({3}, seed++).abs() + 0.5;
-    EXPECT_GRADCHECK(
-        [&](const std::vector<Tensor>& in) {
-          return F::batch_norm(in[0], rm, rv, in[1], in[2], /*training=*/false);
-        },
-        {x, w, b});
+    Tensor rm = randn_f64({3}, seed++).to(dev()),
+           rv = (randn_f64({3}, seed++).abs() + 0.5).to(dev());
+    EXPECT_GRADCHECK_ON(dev(),
+                        [&](const std::vector<Tensor>& in) {
+                          return F::batch_norm(in[0], rm, rv, in[1], in[2], /*training=*/false);
+                        },
+                        {x, w, b});
   }
 }
 
 // The oneDNN f32 kernels (forward and backward, both modes, with and without affine
-// parameters) against the f64 reference loops.
-TEST(BatchNorm, OneDnnF32MatchesF64Reference) {
+// parameters) against the f64 reference loops. CPU-only: oneDNN is the CPU backend's.
+TEST(BatchNormCpu, OneDnnF32MatchesF64Reference) {
   uint64_t seed = 100;
   for (const Shape& s : std::vector<Shape>{{32, 7}, {8, 7, 9}, {4, 7, 5, 6}}) {
     for (bool training : {true, false}) {
@@ -99,9 +106,10 @@ TEST(BatchNorm, OneDnnF32MatchesF64Reference) {
 
 // Training normalises with the batch statistics and moves the running ones by
 // momentum, using the unbiased variance; eval uses the running ones and leaves them.
-TEST(BatchNorm, RunningStatisticsSemantics) {
-  Tensor x = from_vector<double>({1, 10, 2, 20, 3, 30, 6, 60}, {4, 2});
-  Tensor rm = zeros({2}, {.dtype = DType::F64}), rv = ones({2}, {.dtype = DType::F64});
+TEST_P(BatchNorm, RunningStatisticsSemantics) {
+  Tensor x = on_dev(from_vector<double>({1, 10, 2, 20, 3, 30, 6, 60}, {4, 2}));
+  Tensor rm = zeros({2}, {.dtype = DType::F64, .device = dev()});
+  Tensor rv = ones({2}, {.dtype = DType::F64, .device = dev()});
   Tensor y = F::batch_norm(x, rm, rv, {}, {}, /*training=*/true, /*momentum=*/0.25, 0.0);
   // Channel 0: mean 3, biased var 3.5, unbiased 14/3. Channel 1 is 10× channel 0.
   EXPECT_TRUE(all_close(rm, from_vector<double>({0.75, 7.5}), 1e-12, 1e-12));
@@ -125,12 +133,12 @@ TEST(BatchNorm, RunningStatisticsSemantics) {
 }
 
 // The eval backward treats the statistics as constants: dx = w / sqrt(var + eps) · dy.
-TEST(BatchNorm, EvalGradientIsScaledUpstream) {
+TEST_P(BatchNorm, EvalGradientIsScaledUpstream) {
   for (DType dt : {DType::F32, DType::F64}) {
-    Tensor x = randn_f64({5, 3, 4}, 3).to(dt).requires_grad_();
-    Tensor rm = from_vector<double>({0.5, -1, 2}).to(dt);
-    Tensor rv = from_vector<double>({4, 0.25, 1}).to(dt);
-    Tensor w = from_vector<double>({2, 3, -1}).to(dt);
+    Tensor x = on_dev(randn_f64({5, 3, 4}, 3).to(dt)).requires_grad_();
+    Tensor rm = on_dev(from_vector<double>({0.5, -1, 2}).to(dt));
+    Tensor rv = on_dev(from_vector<double>({4, 0.25, 1}).to(dt));
+    Tensor w = on_dev(from_vector<double>({2, 3, -1}).to(dt));
     F::batch_norm(x, rm, rv, w, {}, false, 0.1, 0.0).sum().backward();
     const auto g = x.grad().to_vector<double>();
     const double want[3] = {2 / 2.0, 3 / 0.5, -1 / 1.0};
@@ -139,30 +147,33 @@ TEST(BatchNorm, EvalGradientIsScaledUpstream) {
 }
 
 // PyTorch golden values: outputs, gradients and buffers after several steps.
-TEST(BatchNorm, GoldenAgainstPyTorch) {
+TEST_P(BatchNorm, GoldenAgainstPyTorch) {
   const auto fx =
       descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_batchnorm.txt"));
   int cases = 0;
   for (const char* name : {"bn1d_train", "bn1d_ncl_train", "bn2d_train", "bn1d_noaffine_train",
                            "bn1d_eval", "bn2d_eval"}) {
     SCOPED_TRACE(name);
-    const auto at = [&](const std::string& key) { return fx.at(std::string(name) + "." + key); };
+    // A fresh copy on dev() of the fixture `name`.`key`.
+    const auto at = [&](const std::string& key) {
+      return fx.at(std::string(name) + "." + key).to(dev()).clone();
+    };
     const bool affine = fx.count(std::string(name) + ".param.weight") > 0;
     const bool eval = fx.count(std::string(name) + ".x") > 0;
     const double momentum = at("arg.momentum").item<double>();
     const int64_t steps = at("arg.steps").item<int64_t>();
-    Tensor w = affine ? at("param.weight").clone().requires_grad_() : Tensor();
-    Tensor b = affine ? at("param.bias").clone().requires_grad_() : Tensor();
+    Tensor w = affine ? at("param.weight").requires_grad_() : Tensor();
+    Tensor b = affine ? at("param.bias").requires_grad_() : Tensor();
     const int64_t C = at("buffer.running_mean").numel();
-    Tensor rm = zeros({C}), rv = ones({C});
+    Tensor rm = zeros({C}, {.device = dev()}), rv = ones({C}, {.device = dev()});
     Tensor x, y;
     for (int64_t s = 0; s < steps; ++s) {
-      x = at(fmt::format("x{}", s)).clone().requires_grad_();
+      x = at(fmt::format("x{}", s)).requires_grad_();
       y = F::batch_norm(x, rm, rv, w, b, true, momentum, 1e-5);
     }
     if (eval) {
       EXPECT_TRUE(all_close(y, at("train_out")));
-      x = at("x").clone().requires_grad_();
+      x = at("x").requires_grad_();
       y = F::batch_norm(x, rm, rv, w, b, false, momentum, 1e-5);
     }
     (y * at("v")).sum().backward();
@@ -179,7 +190,8 @@ TEST(BatchNorm, GoldenAgainstPyTorch) {
   EXPECT_EQ(cases, 6);
 }
 
-TEST(BatchNorm, Errors) {
+// CPU-only: argument checks made before dispatch, the same for every device.
+TEST(BatchNormCpu, Errors) {
   Tensor x = zeros({4, 3});
   Tensor c3 = ones({3}), c2 = ones({2});
   EXPECT_THROW_MSG(F::batch_norm(zeros({4}), c3, c3), "batch_norm: expected input of shape");
@@ -210,7 +222,8 @@ std::vector<std::string> keys(const StateDict& d) {
 
 }  // namespace
 
-TEST(BatchNormModule, ParametersBuffersAndStateDictKeysAsPyTorch) {
+// CPU-only: the module's layout, the same on every device.
+TEST(BatchNormModuleCpu, ParametersBuffersAndStateDictKeysAsPyTorch) {
   nn::BatchNorm1d bn(4);
   EXPECT_EQ(keys(bn.state_dict()),
             (std::vector<std::string>{"bias", "num_batches_tracked", "running_mean", "running_var",
@@ -232,13 +245,16 @@ TEST(BatchNormModule, ParametersBuffersAndStateDictKeysAsPyTorch) {
 
 // The golden cases again, through the modules: buffers after several steps (including
 // num_batches_tracked), eval outputs and all gradients.
-TEST(BatchNormModule, GoldenAgainstPyTorch) {
+TEST_P(BatchNormModule, GoldenAgainstPyTorch) {
   const auto fx =
       descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_batchnorm.txt"));
   for (const char* name : {"bn1d_train", "bn1d_ncl_train", "bn2d_train", "bn1d_noaffine_train",
                            "bn1d_eval", "bn2d_eval"}) {
     SCOPED_TRACE(name);
-    const auto at = [&](const std::string& key) { return fx.at(std::string(name) + "." + key); };
+    // A fresh copy on dev() of the fixture `name`.`key`.
+    const auto at = [&](const std::string& key) {
+      return fx.at(std::string(name) + "." + key).to(dev()).clone();
+    };
     const bool affine = fx.count(std::string(name) + ".param.weight") > 0;
     const bool eval = fx.count(std::string(name) + ".x") > 0;
     const int64_t C = at("buffer.running_mean").numel(), steps = at("arg.steps").item<int64_t>();
@@ -255,14 +271,15 @@ TEST(BatchNormModule, GoldenAgainstPyTorch) {
       sd.tensors["bias"] = at("param.bias");
       bn->load_state_dict(sd);
     }
+    bn->to(dev());
     Tensor x, y;
     for (int64_t s = 0; s < steps; ++s) {
-      x = at(fmt::format("x{}", s)).clone().requires_grad_();
+      x = at(fmt::format("x{}", s)).requires_grad_();
       y = (*bn)(x);
     }
     if (eval) {
       bn->eval();
-      x = at("x").clone().requires_grad_();
+      x = at("x").requires_grad_();
       y = (*bn)(x);
     }
     (y * at("v")).sum().backward();
@@ -280,9 +297,11 @@ TEST(BatchNormModule, GoldenAgainstPyTorch) {
 }
 
 // momentum = nullopt: the running statistics are the plain average of all batches.
-TEST(BatchNormModule, CumulativeAverageWithoutMomentum) {
+TEST_P(BatchNormModule, CumulativeAverageWithoutMomentum) {
   nn::BatchNorm1d bn(2, {.momentum = std::nullopt});
-  Tensor a = from_vector<float>({1, 2, 3, 6}, {2, 2}), b = from_vector<float>({5, 0, 9, 2}, {2, 2});
+  bn.to(dev());
+  Tensor a = on_dev(from_vector<float>({1, 2, 3, 6}, {2, 2}));
+  Tensor b = on_dev(from_vector<float>({5, 0, 9, 2}, {2, 2}));
   bn(a);
   bn(b);
   EXPECT_EQ(bn.num_batches_tracked().item<int64_t>(), 2);
@@ -296,9 +315,10 @@ TEST(BatchNormModule, CumulativeAverageWithoutMomentum) {
 
 // Eval uses the running statistics; without tracking it uses the batch's, and leaves
 // num_batches_tracked alone in eval.
-TEST(BatchNormModule, EvalVersusTrain) {
-  Tensor x = from_vector<float>({1, 2, 3, 6, 5, 0}, {3, 2});
+TEST_P(BatchNormModule, EvalVersusTrain) {
+  Tensor x = on_dev(from_vector<float>({1, 2, 3, 6, 5, 0}, {3, 2}));
   nn::BatchNorm1d bn(2);
+  bn.to(dev());
   Tensor train = bn(x);
   bn.eval();
   Tensor eval = bn(x);
@@ -307,11 +327,13 @@ TEST(BatchNormModule, EvalVersusTrain) {
   const auto rm = bn.running_mean().to_vector<float>(), rv = bn.running_var().to_vector<float>();
   EXPECT_NEAR(eval.to_vector<float>()[0], (1 - rm[0]) / std::sqrt(rv[0] + 1e-5), 1e-5);
   nn::BatchNorm1d untracked(2, {.track_running_stats = false});
+  untracked.to(dev());
   untracked.eval();
   EXPECT_TRUE(all_close(untracked(x), train, 1e-6, 1e-6));
 }
 
-TEST(BatchNormModule, InSequentialTrainsAndConvertsToF64) {
+// CPU-only: dtype conversion of a model, device-independent.
+TEST(BatchNormModuleCpu, InSequentialTrainsAndConvertsToF64) {
   Generator gen(5);
   nn::Sequential model(nn::Linear(3, 4, {.generator = &gen}), nn::BatchNorm1d(4));
   Tensor x = randn({8, 3}, {}, &gen);
@@ -324,7 +346,8 @@ TEST(BatchNormModule, InSequentialTrainsAndConvertsToF64) {
   EXPECT_EQ(model.state_dict().tensors.at("1.num_batches_tracked").dtype(), DType::I64);
 }
 
-TEST(BatchNormModule, Errors) {
+// CPU-only: argument checks made before dispatch, the same for every device.
+TEST(BatchNormModuleCpu, Errors) {
   EXPECT_THROW_MSG(nn::BatchNorm1d(0), "BatchNorm1d: got num_features=0");
   EXPECT_THROW_MSG(nn::BatchNorm1d(3, {.momentum = 1.5}), "got momentum=1.5");
   EXPECT_THROW_MSG(nn::BatchNorm2d(3, {.eps = -1}), "BatchNorm2d: got eps=-1");
@@ -338,3 +361,6 @@ TEST(BatchNormModule, Errors) {
                    "BatchNorm2d: got input of shape [4, 3, 2], expected "
                    "(N, C, H, W)");
 }
+
+INSTANTIATE_PER_DEVICE(BatchNorm);
+INSTANTIATE_PER_DEVICE(BatchNormModule);

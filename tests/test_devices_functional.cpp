@@ -1,8 +1,10 @@
 // The CUDA device against the CPU reference, part 3: softmax and log_softmax, the
 // losses, indexing (index_select / gather / scatter_add / embedding / cat ...), batch
 // norm, LSTM (1-2 layers, bidirectional, batch_first, autocast), forward and backward;
-// and finite-difference gradchecks in f64 evaluated on the device, one or more per op
-// family. Without a GPU every test reports SKIPPED (tests/testing/devices.h).
+// and finite-difference gradchecks in f64 evaluated on the device, ops chained in one
+// graph per op family (each op's own gradchecks, batch norm's and the LSTM's included, run
+// per device in the op tests). Without a GPU every test reports SKIPPED
+// (tests/testing/devices.h).
 #include <functional>
 #include <string>
 #include <vector>
@@ -432,33 +434,5 @@ TEST_F(DevicesFunctional, GradcheckEveryOpFamilyF64) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(device_gradcheck(c.f, c.in), "");
-  }
-}
-
-TEST_F(DevicesFunctional, GradcheckBatchNormF64) {
-  using descent::testing::rand_input;
-  for (const Shape& s : {Shape{6, 3}, Shape{3, 3, 2, 2}}) {
-    SCOPED_TRACE(fmt::format("{}", s));
-    const Tensor x = rand_input(s, -2, 2, 30), w = rand_input({3}, 0.5, 1.5, 31),
-                 b = rand_input({3}, -1, 1, 32);
-    const Tensor rm = rand_input({3}, -1, 1, 33).detach(),
-                 rv = rand_input({3}, 0.5, 2, 34).detach();
-    EXPECT_EQ(
-        device_gradcheck([](auto& in) { return F::batch_norm(in[0], {}, {}, in[1], in[2], true); },
-                         {x, w, b}),
-        "");
-    EXPECT_EQ(device_gradcheck(
-                  [](auto& in) { return F::batch_norm(in[0], in[3], in[4], in[1], in[2], false); },
-                  {x, w, b, rm, rv}),
-              "");
-  }
-}
-
-TEST_F(DevicesFunctional, GradcheckLstmF64) {
-  for (const LstmConfig& c : {kLstmConfigs[1], kLstmConfigs[2], kLstmConfigs[5]}) {
-    SCOPED_TRACE(c.name);
-    EXPECT_EQ(device_gradcheck([&](auto& in) { return all_outputs(run_lstm(c, in)); },
-                               lstm_inputs(c, DType::F64, 40, 3, 2, 3, 2)),
-              "");
   }
 }

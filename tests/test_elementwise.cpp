@@ -1,10 +1,12 @@
 // Elementwise ops: values against per-element references (small and above the
 // parallel threshold, contiguous, broadcast and strided), dtype promotion, gradients
-// (first and second order) and errors.
+// (first and second order) and errors. Every TEST_P runs once per device (cpu, cuda);
+// the rest are CPU-only, each says why.
 #include <cmath>
 #include <functional>
 #include <limits>
 
+#include "testing/devices.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;
@@ -21,18 +23,18 @@ using BFn = std::function<Tensor(const Tensor&, const Tensor&)>;
 using URef = std::function<double(double)>;
 using BRef = std::function<double(double, double)>;
 
-// f applied one element at a time, in f64, to x (any layout).
+// f applied one element at a time, in f64, to x (any layout, any device).
 Tensor ref_unary(const Tensor& x, const URef& f) {
-  std::vector<double> v = x.to(DType::F64).contiguous().to_vector<double>();
+  std::vector<double> v = x.to(Device::CPU).to(DType::F64).contiguous().to_vector<double>();
   for (double& e : v) e = f(e);
   return from_vector(v, x.shape());
 }
 
-// f over the broadcast of a and b, one element at a time, in f64.
+// f over the broadcast of a and b (any device), one element at a time, in f64.
 Tensor ref_binary(const Tensor& a, const Tensor& b, const BRef& f) {
   const Shape s = broadcast_shapes(a.shape(), b.shape(), "test");
-  const auto av = a.to(DType::F64).expand(s).contiguous().to_vector<double>();
-  const auto bv = b.to(DType::F64).expand(s).contiguous().to_vector<double>();
+  const auto av = a.to(Device::CPU).to(DType::F64).expand(s).contiguous().to_vector<double>();
+  const auto bv = b.to(Device::CPU).to(DType::F64).expand(s).contiguous().to_vector<double>();
   std::vector<double> out(av.size());
   for (size_t i = 0; i < av.size(); ++i) out[i] = f(av[i], bv[i]);
   return from_vector(out, s);
@@ -131,55 +133,60 @@ const std::vector<BinaryCase>& binary_cases() {
 const std::vector<std::pair<Shape, Shape>> kBroadcasts = {
     {{3, 1, 4}, {2, 4}}, {{2, 4}, {3, 1, 4}}, {{2, 3}, {}}, {{}, {2, 3}}, {{}, {}}, {{4}, {4}}};
 
+class Elementwise : public descent::testing::PerDeviceTest {};
+
 }  // namespace
 
-TEST(Elementwise, UnaryValues) {
+TEST_P(Elementwise, UnaryValues) {
   for (const UnaryCase& c : unary_cases()) {
     SCOPED_TRACE(c.name);
     for (DType dt : {DType::F32, DType::F64}) {
-      const Tensor x = uniform({3, 5}, c.lo, c.hi, 1, dt);
+      const Tensor x = uniform({3, 5}, c.lo, c.hi, 1, dt).to(dev());
       const Tensor y = c.fn(x);
       EXPECT_EQ(y.dtype(), dt);
+      EXPECT_EQ(y.device(), dev());
       EXPECT_TRUE(all_close(y, ref_unary(x, c.ref), 1e-6, 1e-6));
       // Strided inputs: transposed, and sliced with a step.
-      const Tensor xt = uniform({5, 3}, c.lo, c.hi, 2, dt).t();
+      const Tensor xt = uniform({5, 3}, c.lo, c.hi, 2, dt).to(dev()).t();
       EXPECT_TRUE(all_close(c.fn(xt), ref_unary(xt, c.ref), 1e-6, 1e-6));
-      const Tensor xs = uniform({3, 10}, c.lo, c.hi, 3, dt).slice(1, 1, 10, 3);
+      const Tensor xs = uniform({3, 10}, c.lo, c.hi, 3, dt).to(dev()).slice(1, 1, 10, 3);
       EXPECT_TRUE(all_close(c.fn(xs), ref_unary(xs, c.ref), 1e-6, 1e-6));
     }
   }
-  EXPECT_EQ(sign(from_vector<float>({-2.5f, 0.0f, 3.0f})).to_vector<float>(),
+  EXPECT_EQ(sign(on_dev(from_vector<float>({-2.5f, 0.0f, 3.0f}))).to_vector<float>(),
             (std::vector<float>{-1, 0, 1}));
-  EXPECT_EQ(sign(from_vector<int64_t>({-7, 0, 4})).to_vector<int64_t>(),
+  EXPECT_EQ(sign(on_dev(from_vector<int64_t>({-7, 0, 4}))).to_vector<int64_t>(),
             (std::vector<int64_t>{-1, 0, 1}));
   // NaN passes through clamp, min/max propagate it.
-  const Tensor n = from_vector<double>({kNaN, 5, -5});
+  const Tensor n = on_dev(from_vector<double>({kNaN, 5, -5}));
+  const Tensor z = zeros({3}, {.dtype = DType::F64, .device = dev()});
   EXPECT_TRUE(all_close(clamp(n, 0, 1), from_vector<double>({kNaN, 1, 0})));
-  EXPECT_TRUE(
-      all_close(maximum(n, zeros({3}, {.dtype = DType::F64})), from_vector<double>({kNaN, 5, 0})));
-  EXPECT_TRUE(
-      all_close(minimum(zeros({3}, {.dtype = DType::F64}), n), from_vector<double>({kNaN, 0, -5})));
+  EXPECT_TRUE(all_close(maximum(n, z), from_vector<double>({kNaN, 5, 0})));
+  EXPECT_TRUE(all_close(minimum(z, n), from_vector<double>({kNaN, 0, -5})));
 }
 
-TEST(Elementwise, BinaryValuesWithBroadcasting) {
+TEST_P(Elementwise, BinaryValuesWithBroadcasting) {
   for (const BinaryCase& c : binary_cases()) {
     for (const auto& [sa, sb] : kBroadcasts) {
       SCOPED_TRACE(fmt::format("{} {} {}", c.name, sa, sb));
-      const Tensor a = uniform(sa, c.alo, c.ahi, 4), b = uniform(sb, c.blo, c.bhi, 5);
+      const Tensor a = uniform(sa, c.alo, c.ahi, 4).to(dev());
+      const Tensor b = uniform(sb, c.blo, c.bhi, 5).to(dev());
       const Tensor y = c.fn(a, b);
       EXPECT_EQ(y.shape(), broadcast_shapes(sa, sb, "test"));
+      EXPECT_EQ(y.device(), dev());
       EXPECT_TRUE(all_close(y, ref_binary(a, b, c.ref), 1e-12, 1e-12));
     }
     SCOPED_TRACE(c.name);
     // Strided operands: transposed with a step-sliced one, in f32.
-    const Tensor a = uniform({4, 3}, c.alo, c.ahi, 6, DType::F32).t();
-    const Tensor b = uniform({3, 8}, c.blo, c.bhi, 7, DType::F32).slice(1, 0, 8, 2);
+    const Tensor a = uniform({4, 3}, c.alo, c.ahi, 6, DType::F32).to(dev()).t();
+    const Tensor b = uniform({3, 8}, c.blo, c.bhi, 7, DType::F32).to(dev()).slice(1, 0, 8, 2);
     EXPECT_TRUE(all_close(c.fn(a, b), ref_binary(a, b, c.ref), 1e-6, 1e-6));
   }
 }
 
-TEST(Elementwise, IntegerArithmetic) {
-  const Tensor a = from_vector<int64_t>({7, -7, 6, 0}), b = from_vector<int64_t>({2, 2, -4, 3});
+TEST_P(Elementwise, IntegerArithmetic) {
+  const Tensor a = on_dev(from_vector<int64_t>({7, -7, 6, 0}));
+  const Tensor b = on_dev(from_vector<int64_t>({2, 2, -4, 3}));
   EXPECT_EQ((a + b).to_vector<int64_t>(), (std::vector<int64_t>{9, -5, 2, 3}));
   EXPECT_EQ((a - b).to_vector<int64_t>(), (std::vector<int64_t>{5, -9, 10, -3}));
   EXPECT_EQ((a * b).to_vector<int64_t>(), (std::vector<int64_t>{14, -14, -24, 0}));
@@ -188,14 +195,15 @@ TEST(Elementwise, IntegerArithmetic) {
   EXPECT_EQ((a / b).to_vector<float>(), (std::vector<float>{3.5f, -3.5f, -1.5f, 0.0f}));
   EXPECT_EQ(maximum(a, b).to_vector<int64_t>(), (std::vector<int64_t>{7, 2, 6, 3}));
   EXPECT_EQ(abs(a).to_vector<int64_t>(), (std::vector<int64_t>{7, 7, 6, 0}));
-  EXPECT_EQ(pow(from_vector<int32_t>({2, 3}), 3).to_vector<int32_t>(),
+  EXPECT_EQ(pow(on_dev(from_vector<int32_t>({2, 3})), 3).to_vector<int32_t>(),
             (std::vector<int32_t>{8, 27}));
   EXPECT_EQ(clamp(a, -1, 3).to_vector<int64_t>(), (std::vector<int64_t>{3, -1, 3, 0}));
   EXPECT_EQ((a * 2).dtype(), DType::I64);
 }
 
-TEST(Elementwise, ComparisonsAndLogic) {
-  const Tensor a = from_vector<double>({1, 2, 3, kNaN}), b = from_vector<double>({3, 2, 1, kNaN});
+TEST_P(Elementwise, ComparisonsAndLogic) {
+  const Tensor a = on_dev(from_vector<double>({1, 2, 3, kNaN}));
+  const Tensor b = on_dev(from_vector<double>({3, 2, 1, kNaN}));
   using V = std::vector<bool>;
   EXPECT_EQ(eq(a, b).to_vector<bool>(), (V{false, true, false, false}));
   EXPECT_EQ(ne(a, b).to_vector<bool>(), (V{true, false, true, true}));
@@ -217,48 +225,52 @@ TEST(Elementwise, ComparisonsAndLogic) {
   EXPECT_EQ((a != 3).to_vector<bool>(), (V{true, true, false, true}));
   EXPECT_EQ((a >= 2.0).to_vector<bool>(), (V{false, true, true, false}));
   EXPECT_EQ((a < 2).to_vector<bool>(), (V{true, false, false, false}));
-  const Tensor i = from_vector<int64_t>({1, 2});
+  const Tensor i = on_dev(from_vector<int64_t>({1, 2}));
   EXPECT_EQ((i > 1.5).to_vector<bool>(), (V{false, true}));
-  EXPECT_EQ(eq(i, from_vector<float>({1.0f, 2.5f})).to_vector<bool>(), (V{true, false}));
+  EXPECT_EQ(eq(i, on_dev(from_vector<float>({1.0f, 2.5f}))).to_vector<bool>(), (V{true, false}));
   // Broadcast comparison.
-  EXPECT_EQ(lt(from_vector<float>({1, 2}, {2, 1}), from_vector<float>({1.5f, 2.5f, 0.5f}))
-                .to_vector<bool>(),
-            (V{true, true, false, false, true, false}));
+  EXPECT_EQ(
+      lt(on_dev(from_vector<float>({1, 2}, {2, 1})), on_dev(from_vector<float>({1.5f, 2.5f, 0.5f})))
+          .to_vector<bool>(),
+      (V{true, true, false, false, true, false}));
 
-  const Tensor p = from_vector<bool>({true, true, false, false});
-  const Tensor q = from_vector<bool>({true, false, true, false});
+  const Tensor p = on_dev(from_vector<bool>({true, true, false, false}));
+  const Tensor q = on_dev(from_vector<bool>({true, false, true, false}));
   EXPECT_EQ(logical_and(p, q).to_vector<bool>(), (V{true, false, false, false}));
   EXPECT_EQ(logical_or(p, q).to_vector<bool>(), (V{true, true, true, false}));
   EXPECT_EQ(logical_not(p).to_vector<bool>(), (V{false, false, true, true}));
   // Numbers are true when nonzero (NaN included).
-  const Tensor f = from_vector<double>({0, 2, kNaN, -0.0});
+  const Tensor f = on_dev(from_vector<double>({0, 2, kNaN, -0.0}));
   EXPECT_EQ(logical_not(f).to_vector<bool>(), (V{true, false, false, true}));
-  EXPECT_EQ(logical_and(f, from_vector<int64_t>({1, 1, 1, 1})).to_vector<bool>(),
+  EXPECT_EQ(logical_and(f, on_dev(from_vector<int64_t>({1, 1, 1, 1}))).to_vector<bool>(),
             (V{false, true, true, false}));
-  EXPECT_EQ(logical_or(f, zeros({4})).to_vector<bool>(), (V{false, true, true, false}));
-  EXPECT_EQ(isfinite(from_vector<double>({1, kInf, -kInf, kNaN})).to_vector<bool>(),
+  EXPECT_EQ(logical_or(f, zeros({4}, {.device = dev()})).to_vector<bool>(),
+            (V{false, true, true, false}));
+  EXPECT_EQ(isfinite(on_dev(from_vector<double>({1, kInf, -kInf, kNaN}))).to_vector<bool>(),
             (V{true, false, false, false}));
-  EXPECT_EQ(isfinite(from_vector<int32_t>({1, -5})).to_vector<bool>(), (V{true, true}));
-  EXPECT_EQ(isfinite(full({2}, 70000.0, {.dtype = DType::F16})).to_vector<bool>(),
+  EXPECT_EQ(isfinite(on_dev(from_vector<int32_t>({1, -5}))).to_vector<bool>(), (V{true, true}));
+  EXPECT_EQ(isfinite(full({2}, 70000.0, {.dtype = DType::F16, .device = dev()})).to_vector<bool>(),
             (V{false, false}));  // overflows f16
 }
 
-TEST(Elementwise, Where) {
-  const Tensor c = from_vector<bool>({true, false}, {2, 1});
-  const Tensor a = from_vector<float>({1, 2, 3}, {1, 3});
-  Tensor y = where(c, a, scalar_tensor(-1.0f));
+TEST_P(Elementwise, Where) {
+  const Tensor c = on_dev(from_vector<bool>({true, false}, {2, 1}));
+  const Tensor a = on_dev(from_vector<float>({1, 2, 3}, {1, 3}));
+  Tensor y = where(c, a, on_dev(scalar_tensor(-1.0f)));
   EXPECT_EQ(y.shape(), Shape({2, 3}));
+  EXPECT_EQ(y.device(), dev());
   EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1, 2, 3, -1, -1, -1}));
   EXPECT_EQ(where(c, a, -1).to_vector<float>(), y.to_vector<float>());
-  EXPECT_EQ(where(c, a, from_vector<double>({9})).dtype(), DType::F64);
-  EXPECT_EQ(where(c.t(), from_vector<int64_t>({5, 6}), 0).to_vector<int64_t>(),
+  EXPECT_EQ(where(c, a, on_dev(from_vector<double>({9}))).dtype(), DType::F64);
+  EXPECT_EQ(where(c.t(), on_dev(from_vector<int64_t>({5, 6})), 0).to_vector<int64_t>(),
             (std::vector<int64_t>{5, 0}));
-  const Tensor x = uniform({2, 6}, -1, 1, 8, DType::F32).slice(1, 0, 6, 2);
-  const Tensor pos = gt(x, scalar_tensor(0.0f));
+  const Tensor x = uniform({2, 6}, -1, 1, 8, DType::F32).to(dev()).slice(1, 0, 6, 2);
+  const Tensor pos = gt(x, on_dev(scalar_tensor(0.0f)));
   EXPECT_TRUE(all_close(where(pos, x, 0.0), ref_unary(x, [](double v) { return v > 0 ? v : 0; })));
 }
 
-TEST(Elementwise, DtypePromotion) {
+// CPU-only: the promotion rules are decided before dispatch, the same for every device.
+TEST(ElementwiseCpu, DtypePromotion) {
   auto sum_dtype = [](DType a, DType b) {
     return add(ones({2}, {.dtype = a}), ones({2}, {.dtype = b})).dtype();
   };
@@ -298,46 +310,52 @@ TEST(Elementwise, DtypePromotion) {
             (std::vector<float>{1.5f, 2.0f}));
 }
 
-TEST(Elementwise, Gradcheck) {
+TEST_P(Elementwise, Gradcheck) {
   for (const UnaryCase& c : unary_cases()) {
     SCOPED_TRACE(c.name);
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0]); },
-                     {rand_input({3, 4}, c.lo, c.hi, 11)});
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0].t()); },
-                     {rand_input({4, 3}, c.lo, c.hi, 12)});
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0].slice(1, 0, 6, 2)); },
-                     {rand_input({2, 6}, c.lo, c.hi, 13)});
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0]); },
-                     {rand_input({}, c.lo, c.hi, 14)});
+    EXPECT_GRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return c.fn(in[0]); },
+                        {rand_input({3, 4}, c.lo, c.hi, 11)});
+    EXPECT_GRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return c.fn(in[0].t()); },
+                        {rand_input({4, 3}, c.lo, c.hi, 12)});
+    EXPECT_GRADCHECK_ON(
+        dev(), [&](const std::vector<Tensor>& in) { return c.fn(in[0].slice(1, 0, 6, 2)); },
+        {rand_input({2, 6}, c.lo, c.hi, 13)});
+    EXPECT_GRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return c.fn(in[0]); },
+                        {rand_input({}, c.lo, c.hi, 14)});
   }
   for (const BinaryCase& c : binary_cases()) {
     auto f = [&](const std::vector<Tensor>& in) { return c.fn(in[0], in[1]); };
     for (const auto& [sa, sb] : kBroadcasts) {
       SCOPED_TRACE(fmt::format("{} {} {}", c.name, sa, sb));
-      EXPECT_GRADCHECK(f, {rand_input(sa, c.alo, c.ahi, 15), rand_input(sb, c.blo, c.bhi, 16)});
+      EXPECT_GRADCHECK_ON(dev(), f,
+                          {rand_input(sa, c.alo, c.ahi, 15), rand_input(sb, c.blo, c.bhi, 16)});
     }
     SCOPED_TRACE(c.name);
-    EXPECT_GRADCHECK(
+    EXPECT_GRADCHECK_ON(
+        dev(),
         [&](const std::vector<Tensor>& in) { return c.fn(in[0].t(), in[1].slice(1, 0, 8, 2)); },
         {rand_input({4, 3}, c.alo, c.ahi, 17), rand_input({3, 8}, c.blo, c.bhi, 18)});
     // Only one operand requires grad.
-    const Tensor fixed = rand_input({3, 4}, c.blo, c.bhi, 19).detach();
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return c.fn(in[0], fixed); },
-                     {rand_input({3, 4}, c.alo, c.ahi, 20)});
+    const Tensor fixed = on_dev(rand_input({3, 4}, c.blo, c.bhi, 19).detach());
+    EXPECT_GRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return c.fn(in[0], fixed); },
+                        {rand_input({3, 4}, c.alo, c.ahi, 20)});
   }
   // where: gradients flow to the chosen side, with broadcasting.
-  const Tensor cond = from_vector<bool>({true, false, false, true, true, false}, {2, 3});
-  EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return where(cond, in[0], in[1]); },
-                   {rand_input({1, 3}), rand_input({2, 1})});
-  EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return where(cond.t(), in[0].t(), 2.0); },
-                   {rand_input({2, 3})});
+  const Tensor cond = on_dev(from_vector<bool>({true, false, false, true, true, false}, {2, 3}));
+  EXPECT_GRADCHECK_ON(dev(),
+                      [&](const std::vector<Tensor>& in) { return where(cond, in[0], in[1]); },
+                      {rand_input({1, 3}), rand_input({2, 1})});
+  EXPECT_GRADCHECK_ON(
+      dev(), [&](const std::vector<Tensor>& in) { return where(cond.t(), in[0].t(), 2.0); },
+      {rand_input({2, 3})});
 }
 
-TEST(Elementwise, Gradgradcheck) {
+TEST_P(Elementwise, Gradgradcheck) {
   const Tensor a = rand_input({3, 1, 4}, .5, 2, 21), b = rand_input({2, 4}, .5, 2, 22);
   auto check2 = [&](const char* name, const BFn& fn) {
     SCOPED_TRACE(name);
-    EXPECT_GRADGRADCHECK([&](const std::vector<Tensor>& in) { return fn(in[0], in[1]); }, {a, b});
+    EXPECT_GRADGRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return fn(in[0], in[1]); },
+                            {a, b});
   };
   check2("mul", [](const Tensor& x, const Tensor& y) { return mul(x, y); });
   check2("div", [](const Tensor& x, const Tensor& y) { return div(x, y); });
@@ -354,14 +372,15 @@ TEST(Elementwise, Gradgradcheck) {
   };
   for (const auto& [name, fn] : unary) {
     SCOPED_TRACE(name);
-    EXPECT_GRADGRADCHECK([&](const std::vector<Tensor>& in) { return fn(in[0]); }, {x});
-    EXPECT_GRADGRADCHECK([&](const std::vector<Tensor>& in) { return fn(in[0].t()); }, {x});
+    EXPECT_GRADGRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return fn(in[0]); }, {x});
+    EXPECT_GRADGRADCHECK_ON(dev(), [&](const std::vector<Tensor>& in) { return fn(in[0].t()); },
+                            {x});
   }
 }
 
-TEST(Elementwise, MinMaxTiesSplitTheGradient) {
-  Tensor a = from_vector<double>({1, 2}).requires_grad_();
-  Tensor b = from_vector<double>({1, 3}).requires_grad_();
+TEST_P(Elementwise, MinMaxTiesSplitTheGradient) {
+  Tensor a = on_dev(from_vector<double>({1, 2})).requires_grad_();
+  Tensor b = on_dev(from_vector<double>({1, 3})).requires_grad_();
   maximum(a, b).sum().backward();
   EXPECT_TRUE(all_close(a.grad(), from_vector<double>({0.5, 0})));
   EXPECT_TRUE(all_close(b.grad(), from_vector<double>({0.5, 1})));
@@ -371,27 +390,27 @@ TEST(Elementwise, MinMaxTiesSplitTheGradient) {
   EXPECT_FALSE(isfinite(a).requires_grad());
 }
 
-TEST(Elementwise, LargeTensorsMatchPerElementReference) {
-  // 60000 elements: above cpu::kParallelThreshold, so the OpenMP split runs.
+TEST_P(Elementwise, LargeTensorsMatchPerElementReference) {
+  // 60000 elements: above cpu::kParallelThreshold, so on the CPU the OpenMP split runs.
   for (const UnaryCase& c : unary_cases()) {
     SCOPED_TRACE(c.name);
-    const Tensor x = uniform({200, 300}, c.lo, c.hi, 31, DType::F32);
+    const Tensor x = uniform({200, 300}, c.lo, c.hi, 31, DType::F32).to(dev());
     EXPECT_TRUE(all_close(c.fn(x), ref_unary(x, c.ref), 1e-6, 1e-5));
-    const Tensor xt = uniform({300, 200}, c.lo, c.hi, 32, DType::F32).t();
+    const Tensor xt = uniform({300, 200}, c.lo, c.hi, 32, DType::F32).to(dev()).t();
     EXPECT_TRUE(all_close(c.fn(xt), ref_unary(xt, c.ref), 1e-6, 1e-5));
   }
   for (const BinaryCase& c : binary_cases()) {
     SCOPED_TRACE(c.name);
-    const Tensor a = uniform({200, 300}, c.alo, c.ahi, 33, DType::F32);
-    for (const Tensor& b : {uniform({300}, c.blo, c.bhi, 34, DType::F32),
-                            uniform({200, 1}, c.blo, c.bhi, 35, DType::F32),
-                            uniform({300, 200}, c.blo, c.bhi, 36, DType::F32).t()}) {
+    const Tensor a = uniform({200, 300}, c.alo, c.ahi, 33, DType::F32).to(dev());
+    for (const Tensor& b : {uniform({300}, c.blo, c.bhi, 34, DType::F32).to(dev()),
+                            uniform({200, 1}, c.blo, c.bhi, 35, DType::F32).to(dev()),
+                            uniform({300, 200}, c.blo, c.bhi, 36, DType::F32).to(dev()).t()}) {
       EXPECT_TRUE(all_close(c.fn(a, b), ref_binary(a, b, c.ref), 1e-6, 1e-5));
       EXPECT_TRUE(all_close(c.fn(b, a), ref_binary(b, a, c.ref), 1e-6, 1e-5));
     }
   }
-  const Tensor a = uniform({200, 300}, -1, 1, 37, DType::F32);
-  const Tensor b = uniform({300}, -1, 1, 38, DType::F32);
+  const Tensor a = uniform({200, 300}, -1, 1, 37, DType::F32).to(dev());
+  const Tensor b = uniform({300}, -1, 1, 38, DType::F32).to(dev());
   EXPECT_EQ(gt(a, b).to_vector<bool>(),
             ref_binary(a, b, [](double x, double y) { return double(x > y); })
                 .to(DType::Bool)
@@ -399,30 +418,33 @@ TEST(Elementwise, LargeTensorsMatchPerElementReference) {
   const Tensor w = where(gt(a, b), a, b);
   EXPECT_TRUE(all_close(w, ref_binary(a, b, [](double x, double y) { return std::max(x, y); })));
   // Integer division is true division: dividing by zero gives inf, in the parallel path too.
-  Tensor den = ones({200, 300}, {.dtype = DType::I64});
+  Tensor den = ones({200, 300}, {.dtype = DType::I64, .device = dev()});
   {
     NoGradGuard ng;
     den.select(0, 150).select(0, 7).fill_(0);
   }
-  Tensor q = div(ones({200, 300}, {.dtype = DType::I64}), den);
+  Tensor q = div(ones({200, 300}, {.dtype = DType::I64, .device = dev()}), den);
   EXPECT_TRUE(std::isinf(q.select(0, 150).select(0, 7).item<float>()));
   EXPECT_EQ(q.select(0, 150).select(0, 8).item<float>(), 1.0f);
 }
 
-TEST(Elementwise, InPlaceUpdates) {
-  Tensor a = from_vector<float>({1, 2, 3});
-  add_(a, from_vector<float>({1, 1, 1}), 2.0);
+TEST_P(Elementwise, InPlaceUpdates) {
+  Tensor a = on_dev(from_vector<float>({1, 2, 3}));
+  add_(a, on_dev(from_vector<float>({1, 1, 1})), 2.0);
   EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{3, 4, 5}));
-  add_(a, scalar_tensor(1.0f));
+  add_(a, on_dev(scalar_tensor(1.0f)));
   EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{4, 5, 6}));
   mul_(a, 0.5);
   EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{2, 2.5, 3}));
-  Tensor p = ones({2}, {.requires_grad = true});
-  EXPECT_THROW_MSG(add_(p, ones({2})), "add_: in-place update of a tensor that requires grad");
+  EXPECT_EQ(a.device(), dev());
+  Tensor p = ones({2}, {.device = dev(), .requires_grad = true});
+  EXPECT_THROW_MSG(add_(p, ones({2}, {.device = dev()})),
+                   "add_: in-place update of a tensor that requires grad");
   EXPECT_THROW_MSG(mul_(p, 2), "mul_: in-place update of a tensor that requires grad");
 }
 
-TEST(Elementwise, Errors) {
+// CPU-only: these are argument checks made before dispatch, the same for every device.
+TEST(ElementwiseCpu, Errors) {
   EXPECT_THROW_MSG(add(zeros({2, 3}), zeros({4})),
                    "add: shapes [2, 3] and [4] cannot be broadcast together");
   EXPECT_THROW_MSG(zeros({3, 1, 4}) * zeros({2, 3}),
@@ -446,33 +468,39 @@ TEST(Elementwise, Errors) {
             (std::vector<float>{float(kInf), -float(kInf)}));
 }
 
-TEST(Elementwise, DifferentDevicesThrow) {
+// Needs both devices at once, so not per device.
+TEST(ElementwiseAcrossDevices, DifferentDevicesThrow) {
   if (!cuda_available()) GTEST_SKIP() << "needs a CUDA device";
   EXPECT_THROW_MSG(add(zeros({2}), zeros({2}, {.device = Device::CUDA})),
                    "add: expected tensors on one device");
 }
 
-// Known bugs outside this test's files, kept as executable specifications; enable
-// once fixed (see the report that added them).
-TEST(Elementwise, OneSidedClampOfIntegers) {
-  const Tensor i = from_vector<int64_t>({1, 5, -3});
+// clamp_min and clamp_max keep integers integral (no round trip through floating).
+TEST_P(Elementwise, OneSidedClampOfIntegers) {
+  const Tensor i = on_dev(from_vector<int64_t>({1, 5, -3}));
   EXPECT_EQ(clamp_min(i, 2).to_vector<int64_t>(), (std::vector<int64_t>{2, 5, 2}));
   EXPECT_EQ(clamp_max(i, 2).to_vector<int64_t>(), (std::vector<int64_t>{1, 2, -3}));
 }
 
-TEST(Elementwise, InPlaceAddChecksShapes) {
-  Tensor a = zeros({3});
-  EXPECT_THROW_MSG(add_(a, zeros({2})), "add_: shapes [3] and [2] cannot be broadcast");
-  EXPECT_THROW_MSG(add_(a, zeros({2, 3})), "add_");
+// add_ rejects a source that does not broadcast to the destination's shape.
+TEST_P(Elementwise, InPlaceAddChecksShapes) {
+  Tensor a = zeros({3}, {.device = dev()});
+  EXPECT_THROW_MSG(add_(a, zeros({2}, {.device = dev()})),
+                   "add_: shapes [3] and [2] cannot be broadcast");
+  EXPECT_THROW_MSG(add_(a, zeros({2, 3}, {.device = dev()})), "add_");
 }
 
-TEST(Elementwise, SquareOfIntegersStaysInteger) {
-  EXPECT_EQ(square(from_vector<int64_t>({-3, 4})).dtype(), DType::I64);
-  EXPECT_THROW_MSG(pow(from_vector<int64_t>({2}), -1), "negative");
+// square of integers stays integer; an integer to a negative power is an error.
+TEST_P(Elementwise, SquareOfIntegersStaysInteger) {
+  const Tensor sq = square(on_dev(from_vector<int64_t>({-3, 4})));
+  EXPECT_EQ(sq.dtype(), DType::I64);
+  EXPECT_EQ(sq.to_vector<int64_t>(), (std::vector<int64_t>{9, 16}));
+  EXPECT_THROW_MSG(pow(on_dev(from_vector<int64_t>({2})), -1), "negative");
 }
 
-// Today these dereference the null tensor (segfault) instead of throwing.
-TEST(Elementwise, UndefinedOperandsThrow) {
+// An undefined operand is a descent::Error naming the op and the operand. CPU-only: an
+// undefined tensor has no device.
+TEST(ElementwiseCpu, UndefinedOperandsThrow) {
   const Tensor x = zeros({2});
   EXPECT_THROW_MSG(add(Tensor(), x), "add: first operand is an undefined tensor");
   EXPECT_THROW_MSG(mul(x, Tensor()), "mul: second operand is an undefined tensor");
@@ -482,3 +510,5 @@ TEST(Elementwise, UndefinedOperandsThrow) {
   EXPECT_THROW_MSG(exp(Tensor()), "exp: input is an undefined tensor");
   EXPECT_THROW_MSG(clamp(Tensor(), 0, 1), "clamp: input is an undefined tensor");
 }
+
+INSTANTIATE_PER_DEVICE(Elementwise);

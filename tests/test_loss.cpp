@@ -1,4 +1,5 @@
-// Losses: values against PyTorch, f64 gradchecks, and every argument error.
+// Losses: values against PyTorch, f64 gradchecks, and every argument error. Every TEST_P
+// runs once per device (cpu, cuda); the argument errors are CPU-only.
 //
 // Golden values were computed once with Debian's python3-torch 1.13 in f64
 // (torch.set_default_dtype(torch.float64)) from the small inputs written below, e.g.
@@ -6,6 +7,7 @@
 // and copied here with repr() precision.
 #include <cmath>
 
+#include "testing/devices.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;
@@ -27,6 +29,25 @@ Tensor P() {
                              {3, 4});
 }
 
+// (N, C, d) = (2, 3, 2) logits with weights, one ignored position and smoothing 0.2.
+Tensor X3() {
+  return from_vector<double>({0.5, -0.2, 1.0, 0.3, -1.1, 0.7, 0.0, 2.0, 0.4, -0.6, 1.2, 0.1},
+                             {2, 3, 2});
+}
+Tensor T3() { return from_vector<int64_t>({2, 0, -100, 1}, {2, 2}); }
+Tensor W3() { return from_vector<double>({1.0, 0.5, 2.0}); }
+
+// A = input, B = target for the regression losses.
+Tensor A() { return from_vector<double>({0.5, -1.2, 2.0, 0.1, 0.0, -0.3}, {2, 3}); }
+Tensor B() { return from_vector<double>({0.4, 0.3, -1.0, 0.1, -0.8, 0.2}, {2, 3}); }
+
+// L: logits including 0 and ±50 (stability); Y: soft labels; BW: (2, 1) weight that
+// broadcasts; PW: per-class pos_weight.
+Tensor L() { return from_vector<double>({0.0, 1.5, -2.0, 50.0, -50.0, 0.3}, {2, 3}); }
+Tensor Y() { return from_vector<double>({1.0, 0.0, 0.3, 0.0, 1.0, 0.8}, {2, 3}); }
+Tensor BW() { return from_vector<double>({1.0, 2.0}, {2, 1}); }
+Tensor PW() { return from_vector<double>({3.0, 0.5, 1.5}); }
+
 void expect_values(const Tensor& got, const std::vector<double>& want, double tol = 1e-12) {
   ASSERT_TRUE(got.defined());
   std::vector<double> v = got.to(DType::F64).contiguous().to_vector<double>();
@@ -38,9 +59,33 @@ void expect_values(const Tensor& got, const std::vector<double>& want, double to
 
 Shape shape_for(R r, Shape none) { return r == R::None ? none : Shape{}; }
 
+// The fixture of every per-device suite below: its members shadow the inputs above with
+// copies on dev() (the CPU-only error tests use the CPU ones).
+class LossTest : public descent::testing::PerDeviceTest {
+ protected:
+  Tensor X() const { return on_dev(::X()); }
+  Tensor T(bool ignore = false) const { return on_dev(::T(ignore)); }
+  Tensor W() const { return on_dev(::W()); }
+  Tensor P() const { return on_dev(::P()); }
+  Tensor X3() const { return on_dev(::X3()); }
+  Tensor T3() const { return on_dev(::T3()); }
+  Tensor W3() const { return on_dev(::W3()); }
+  Tensor A() const { return on_dev(::A()); }
+  Tensor B() const { return on_dev(::B()); }
+  Tensor L() const { return on_dev(::L()); }
+  Tensor Y() const { return on_dev(::Y()); }
+  Tensor BW() const { return on_dev(::BW()); }
+  Tensor PW() const { return on_dev(::PW()); }
+};
+class CrossEntropy : public LossTest {};
+class NllLoss : public LossTest {};
+class RegressionLosses : public LossTest {};
+class BceWithLogits : public LossTest {};
+class LossGradcheck : public LossTest {};
+
 }  // namespace
 
-TEST(CrossEntropy, IndexTargetsEveryOptionCombinationMatchesTorch) {
+TEST_P(CrossEntropy, IndexTargetsEveryOptionCombinationMatchesTorch) {
   struct Case {
     bool weight, ignore;
     double smoothing;
@@ -86,7 +131,7 @@ TEST(CrossEntropy, IndexTargetsEveryOptionCombinationMatchesTorch) {
   }
 }
 
-TEST(CrossEntropy, ProbabilityTargetsMatchTorch) {
+TEST_P(CrossEntropy, ProbabilityTargetsMatchTorch) {
   struct Case {
     bool weight;
     double smoothing;
@@ -119,15 +164,7 @@ TEST(CrossEntropy, ProbabilityTargetsMatchTorch) {
   }
 }
 
-// (N, C, d) = (2, 3, 2) logits with weights, one ignored position and smoothing 0.2.
-Tensor X3() {
-  return from_vector<double>({0.5, -0.2, 1.0, 0.3, -1.1, 0.7, 0.0, 2.0, 0.4, -0.6, 1.2, 0.1},
-                             {2, 3, 2});
-}
-Tensor T3() { return from_vector<int64_t>({2, 0, -100, 1}, {2, 2}); }
-Tensor W3() { return from_vector<double>({1.0, 0.5, 2.0}); }
-
-TEST(CrossEntropy, SpatialInputsMatchTorch) {
+TEST_P(CrossEntropy, SpatialInputsMatchTorch) {
   const F::CrossEntropyOptions base{.weight = W3(), .label_smoothing = 0.2};
   auto with = [&](R r) {
     F::CrossEntropyOptions o = base;
@@ -141,11 +178,11 @@ TEST(CrossEntropy, SpatialInputsMatchTorch) {
   expect_values(F::cross_entropy(X3(), T3(), with(R::Sum)), {7.733646336239118});
 
   // Probability targets: torch.softmax of a fixed (2, 3, 2) tensor over dim 1.
-  Tensor p3 = from_vector<double>(
+  Tensor p3 = on_dev(from_vector<double>(
       {0.2693074991777379, 0.3288785274664995, 0.3289329222889067, 0.1804923627350838,
        0.4017595785333554, 0.4906291097984168, 0.1509809427271752, 0.37442922164689685,
        0.7478135047934406, 0.4573288840552853, 0.1012055524793843, 0.16824189429781772},
-      {2, 3, 2});
+      {2, 3, 2}));
   Tensor pn = F::cross_entropy(X3(), p3, with(R::None));
   EXPECT_EQ(pn.shape(), Shape({2, 2}));
   expect_values(pn,
@@ -154,21 +191,21 @@ TEST(CrossEntropy, SpatialInputsMatchTorch) {
   expect_values(F::cross_entropy(X3(), p3, with(R::Sum)), {6.24241530832845});
 }
 
-TEST(CrossEntropy, UnbatchedInputTakesScalarTarget) {
-  Tensor x = from_vector<double>({0.3, -0.5, 1.2, 0.0});
-  Tensor t = full({}, 2, {.dtype = DType::I64});
+TEST_P(CrossEntropy, UnbatchedInputTakesScalarTarget) {
+  Tensor x = on_dev(from_vector<double>({0.3, -0.5, 1.2, 0.0}));
+  Tensor t = full({}, 2, {.dtype = DType::I64, .device = dev()});
   Tensor none = F::cross_entropy(x, t, {.weight = {}, .reduction = R::None});
   EXPECT_EQ(none.shape(), Shape{});
   expect_values(none, {0.636813518362947});
   expect_values(F::cross_entropy(x, t, {.weight = {}, .label_smoothing = 0.3}),
                 {0.9218135183629469});
-  Tensor probs = F::cross_entropy(x, from_vector<double>({0.1, 0.6, 0.3, 0.0}),
+  Tensor probs = F::cross_entropy(x, on_dev(from_vector<double>({0.1, 0.6, 0.3, 0.0})),
                                   {.weight = {}, .reduction = R::None});
   EXPECT_EQ(probs.shape(), Shape{});
   expect_values(probs, {1.746813518362947});
 }
 
-TEST(CrossEntropy, IgnoreIndexInsideClassRangeAndI32Targets) {
+TEST_P(CrossEntropy, IgnoreIndexInsideClassRangeAndI32Targets) {
   // ignore_index = 0 drops sample 1 (class 0): same value as TI.
   expect_values(
       F::cross_entropy(X(), T(), {.weight = W(), .ignore_index = 0, .label_smoothing = 0.1}),
@@ -177,14 +214,14 @@ TEST(CrossEntropy, IgnoreIndexInsideClassRangeAndI32Targets) {
                 {0.3387095020830589});
 }
 
-TEST(CrossEntropy, AllTargetsIgnoredGivesNanMeanAndZeroSum) {
-  Tensor t = from_vector<int64_t>({-100, -100, -100});
+TEST_P(CrossEntropy, AllTargetsIgnoredGivesNanMeanAndZeroSum) {
+  Tensor t = on_dev(from_vector<int64_t>({-100, -100, -100}));
   EXPECT_TRUE(std::isnan(F::cross_entropy(X(), t).item<double>()));
   EXPECT_TRUE(std::isnan(F::cross_entropy(X(), t, {.weight = W()}).item<double>()));
   EXPECT_EQ(F::cross_entropy(X(), t, {.weight = {}, .reduction = R::Sum}).item<double>(), 0.0);
 }
 
-TEST(CrossEntropy, F32MatchesF64AndGradientMatchesTorch) {
+TEST_P(CrossEntropy, F32MatchesF64AndGradientMatchesTorch) {
   Tensor y32 = F::cross_entropy(X().to(DType::F32), T(true), {.weight = W().to(DType::F32)});
   EXPECT_EQ(y32.dtype(), DType::F32);
   expect_values(y32, {0.3387095020830589}, 1e-6);
@@ -197,7 +234,7 @@ TEST(CrossEntropy, F32MatchesF64AndGradientMatchesTorch) {
                            -0.1256767431070455, 0.10265875389062569, -0.0033350121451299333});
 }
 
-TEST(NllLoss, EveryOptionCombinationMatchesTorch) {
+TEST_P(NllLoss, EveryOptionCombinationMatchesTorch) {
   struct Case {
     bool weight, ignore;
     R reduction;
@@ -227,17 +264,13 @@ TEST(NllLoss, EveryOptionCombinationMatchesTorch) {
   }
 }
 
-TEST(NllLoss, IgnoredMinusInfinityDoesNotMakeNan) {
-  Tensor logp = from_vector<double>({-INFINITY, -0.1, -0.2, -0.3}, {2, 2});
-  Tensor t = from_vector<int64_t>({-100, 1});
+TEST_P(NllLoss, IgnoredMinusInfinityDoesNotMakeNan) {
+  Tensor logp = on_dev(from_vector<double>({-INFINITY, -0.1, -0.2, -0.3}, {2, 2}));
+  Tensor t = on_dev(from_vector<int64_t>({-100, 1}));
   expect_values(F::nll_loss(logp, t), {0.3});
 }
 
-// A = input, B = target for the regression losses.
-Tensor A() { return from_vector<double>({0.5, -1.2, 2.0, 0.1, 0.0, -0.3}, {2, 3}); }
-Tensor B() { return from_vector<double>({0.4, 0.3, -1.0, 0.1, -0.8, 0.2}, {2, 3}); }
-
-TEST(RegressionLosses, MatchTorch) {
+TEST_P(RegressionLosses, MatchTorch) {
   expect_values(F::mse_loss(A(), B(), R::None), {0.01, 2.25, 9.0, 0.0, 0.64, 0.25});
   expect_values(F::mse_loss(A(), B()), {2.025});
   expect_values(F::mse_loss(A(), B(), R::Sum), {12.15});
@@ -255,14 +288,7 @@ TEST(RegressionLosses, MatchTorch) {
   EXPECT_EQ(F::mse_loss(A(), B(), R::None).shape(), Shape({2, 3}));
 }
 
-// L: logits including 0 and ±50 (stability); Y: soft labels; BW: (2, 1) weight that
-// broadcasts; PW: per-class pos_weight.
-Tensor L() { return from_vector<double>({0.0, 1.5, -2.0, 50.0, -50.0, 0.3}, {2, 3}); }
-Tensor Y() { return from_vector<double>({1.0, 0.0, 0.3, 0.0, 1.0, 0.8}, {2, 3}); }
-Tensor BW() { return from_vector<double>({1.0, 2.0}, {2, 1}); }
-Tensor PW() { return from_vector<double>({3.0, 0.5, 1.5}); }
-
-TEST(BceWithLogits, MatchesTorchIncludingExtremeLogits) {
+TEST_P(BceWithLogits, MatchesTorchIncludingExtremeLogits) {
   using Opt = F::BceWithLogitsOptions;
   expect_values(
       F::binary_cross_entropy_with_logits(
@@ -283,7 +309,7 @@ TEST(BceWithLogits, MatchesTorchIncludingExtremeLogits) {
   expect_values(F::binary_cross_entropy_with_logits(L(), Y(), ws), {156.49901671687388});
 }
 
-TEST(BceWithLogits, GradientsMatchTorchAtZeroLogit) {
+TEST_P(BceWithLogits, GradientsMatchTorchAtZeroLogit) {
   // x = 0 is where a composed |x| / max(-x, 0) would get the derivative wrong.
   Tensor x = L().requires_grad_(), y = Y().requires_grad_();
   F::binary_cross_entropy_with_logits(x, y,
@@ -303,12 +329,13 @@ TEST(BceWithLogits, GradientsMatchTorchAtZeroLogit) {
 
 // ---- gradchecks (f64) ------------------------------------------------------------------
 
-TEST(LossGradcheck, CrossEntropyIndexTargetsOnTransposedInput) {
+TEST_P(LossGradcheck, CrossEntropyIndexTargetsOnTransposedInput) {
   // The (3, 4) logits are a transposed view of a (4, 3) leaf.
   Tensor x = rand_input({4, 3}, -2, 2, 11);
   for (R r : {R::None, R::Mean, R::Sum}) {
     for (double ls : {0.0, 0.25}) {
-      EXPECT_GRADCHECK(
+      EXPECT_GRADCHECK_ON(
+          dev(),
           [&](const std::vector<Tensor>& in) {
             return F::cross_entropy(in[0].t(), T(true),
                                     {.weight = W(), .reduction = r, .label_smoothing = ls});
@@ -318,46 +345,52 @@ TEST(LossGradcheck, CrossEntropyIndexTargetsOnTransposedInput) {
   }
 }
 
-TEST(LossGradcheck, SecondOrderCrossEntropyAndBce) {
+TEST_P(LossGradcheck, SecondOrderCrossEntropyAndBce) {
   Tensor x = rand_input({3, 4}, -2, 2, 30);
-  EXPECT_GRADGRADCHECK(
-      [](const std::vector<Tensor>& in) {
+  EXPECT_GRADGRADCHECK_ON(
+      dev(),
+      [&](const std::vector<Tensor>& in) {
         return F::cross_entropy(in[0], T(true), {.weight = W(), .label_smoothing = 0.1});
       },
       std::vector<Tensor>{x});
   Tensor p = rand_input({3, 4}, 0, 1, 31);
-  EXPECT_GRADGRADCHECK([](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], in[1]); },
-                       std::vector<Tensor>{x, p});
+  EXPECT_GRADGRADCHECK_ON(
+      dev(), [&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], in[1]); },
+      std::vector<Tensor>{x, p});
   Tensor y = rand_input({3, 4}, 0, 1, 32);
   Tensor pw = rand_input({4}, 0.5, 3, 33);
-  EXPECT_GRADGRADCHECK(
-      [](const std::vector<Tensor>& in) {
+  EXPECT_GRADGRADCHECK_ON(
+      dev(),
+      [&](const std::vector<Tensor>& in) {
         return F::binary_cross_entropy_with_logits(
             in[0], in[1], {.weight = {}, .pos_weight = in[2], .reduction = R::Sum});
       },
       std::vector<Tensor>{x, y, pw});
 }
 
-TEST(LossGradcheck, CrossEntropySpatialAndUnbatched) {
+TEST_P(LossGradcheck, CrossEntropySpatialAndUnbatched) {
   Tensor x = rand_input({2, 3, 2}, -2, 2, 12);
-  EXPECT_GRADCHECK(
-      [](const std::vector<Tensor>& in) {
+  EXPECT_GRADCHECK_ON(
+      dev(),
+      [&](const std::vector<Tensor>& in) {
         return F::cross_entropy(in[0], T3(), {.weight = W3(), .label_smoothing = 0.2});
       },
       std::vector<Tensor>{x});
   Tensor x1 = rand_input({5}, -2, 2, 13);
-  EXPECT_GRADCHECK(
-      [](const std::vector<Tensor>& in) {
-        return F::cross_entropy(in[0], full({}, 3, {.dtype = DType::I64}));
+  EXPECT_GRADCHECK_ON(
+      dev(),
+      [&](const std::vector<Tensor>& in) {
+        return F::cross_entropy(in[0], full({}, 3, {.dtype = DType::I64, .device = dev()}));
       },
       std::vector<Tensor>{x1});
 }
 
-TEST(LossGradcheck, CrossEntropyProbabilityTargetsInputAndTarget) {
+TEST_P(LossGradcheck, CrossEntropyProbabilityTargetsInputAndTarget) {
   Tensor x = rand_input({3, 4}, -2, 2, 14);
   Tensor p = rand_input({3, 4}, 0, 1, 15);
   for (R r : {R::None, R::Mean, R::Sum}) {
-    EXPECT_GRADCHECK(
+    EXPECT_GRADCHECK_ON(
+        dev(),
         [&](const std::vector<Tensor>& in) {
           return F::cross_entropy(in[0], in[1],
                                   {.weight = W(), .reduction = r, .label_smoothing = 0.1});
@@ -366,60 +399,69 @@ TEST(LossGradcheck, CrossEntropyProbabilityTargetsInputAndTarget) {
   }
   Tensor x3 = rand_input({2, 3, 2}, -2, 2, 16);
   Tensor p3 = rand_input({2, 3, 2}, 0, 1, 17);
-  EXPECT_GRADCHECK([](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], in[1]); },
-                   std::vector<Tensor>{x3, p3});
+  EXPECT_GRADCHECK_ON(
+      dev(), [&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], in[1]); },
+      std::vector<Tensor>{x3, p3});
 }
 
-TEST(LossGradcheck, NllLoss) {
+TEST_P(LossGradcheck, NllLoss) {
   Tensor x = rand_input({3, 4}, -3, 0, 18);
   for (R r : {R::None, R::Mean, R::Sum}) {
-    EXPECT_GRADCHECK(
+    EXPECT_GRADCHECK_ON(
+        dev(),
         [&](const std::vector<Tensor>& in) {
           return F::nll_loss(in[0], T(true), {.weight = W(), .reduction = r});
         },
         std::vector<Tensor>{x});
   }
   Tensor x3 = rand_input({2, 3, 2}, -3, 0, 19);
-  EXPECT_GRADCHECK([](const std::vector<Tensor>& in) { return F::nll_loss(in[0], T3()); },
-                   std::vector<Tensor>{x3});
+  EXPECT_GRADCHECK_ON(
+      dev(), [&](const std::vector<Tensor>& in) { return F::nll_loss(in[0], T3()); },
+      std::vector<Tensor>{x3});
 }
 
-TEST(LossGradcheck, RegressionLossesInputAndTarget) {
+TEST_P(LossGradcheck, RegressionLossesInputAndTarget) {
   Tensor a = rand_input({3, 4}, -2, 2, 20);
   Tensor b = rand_input({3, 4}, -2, 2, 21);
   for (R r : {R::None, R::Mean, R::Sum}) {
     SCOPED_TRACE(int(r));
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return F::mse_loss(in[0], in[1], r); },
-                     std::vector<Tensor>{a, b});
-    EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return F::l1_loss(in[0], in[1], r); },
-                     std::vector<Tensor>{a, b});
+    EXPECT_GRADCHECK_ON(
+        dev(), [&](const std::vector<Tensor>& in) { return F::mse_loss(in[0], in[1], r); },
+        std::vector<Tensor>{a, b});
+    EXPECT_GRADCHECK_ON(
+        dev(), [&](const std::vector<Tensor>& in) { return F::l1_loss(in[0], in[1], r); },
+        std::vector<Tensor>{a, b});
     for (double beta : {1.0, 0.5, 0.0}) {
-      EXPECT_GRADCHECK(
+      EXPECT_GRADCHECK_ON(
+          dev(),
           [&](const std::vector<Tensor>& in) { return F::smooth_l1_loss(in[0], in[1], r, beta); },
           std::vector<Tensor>{a, b});
     }
   }
   // Second order through the composed ops.
-  EXPECT_GRADGRADCHECK(
-      [](const std::vector<Tensor>& in) { return F::smooth_l1_loss(in[0], in[1], R::Sum, 0.7); },
+  EXPECT_GRADGRADCHECK_ON(
+      dev(),
+      [&](const std::vector<Tensor>& in) { return F::smooth_l1_loss(in[0], in[1], R::Sum, 0.7); },
       std::vector<Tensor>{a, b});
 }
 
-TEST(LossGradcheck, BceWithLogitsAllInputs) {
+TEST_P(LossGradcheck, BceWithLogitsAllInputs) {
   Tensor x = rand_input({3, 4}, -4, 4, 22);
   Tensor y = rand_input({3, 4}, 0, 1, 23);
   Tensor w = rand_input({3, 1}, 0.5, 2, 24);
   Tensor pw = rand_input({4}, 0.5, 3, 25);
   for (R r : {R::None, R::Mean, R::Sum}) {
-    EXPECT_GRADCHECK(
+    EXPECT_GRADCHECK_ON(
+        dev(),
         [&](const std::vector<Tensor>& in) {
           return F::binary_cross_entropy_with_logits(
               in[0], in[1], {.weight = in[2], .pos_weight = in[3], .reduction = r});
         },
         std::vector<Tensor>{x, y, w, pw});
   }
-  EXPECT_GRADCHECK(
-      [](const std::vector<Tensor>& in) {
+  EXPECT_GRADCHECK_ON(
+      dev(),
+      [&](const std::vector<Tensor>& in) {
         return F::binary_cross_entropy_with_logits(in[0], in[1]);
       },
       std::vector<Tensor>{x, y});
@@ -427,6 +469,7 @@ TEST(LossGradcheck, BceWithLogitsAllInputs) {
 
 // ---- argument errors -----------------------------------------------------------------
 
+// CPU-only: the messages of argument errors, found before dispatch or by the CPU kernels.
 TEST(LossErrors, ClassTargets) {
   EXPECT_THROW_MSG(F::cross_entropy(X(), from_vector<int64_t>({0, 5, 1})),
                    "cross_entropy: target 5 (at flat position 1) is out of bounds: expected class "
@@ -508,3 +551,9 @@ TEST(LossErrors, ElementwiseLosses) {
       F::binary_cross_entropy_with_logits(L(), Y(), {.weight = ones({3, 3}), .pos_weight = {}}),
       "weight of shape [3, 3] does not broadcast to input shape [2, 3]");
 }
+
+INSTANTIATE_PER_DEVICE(CrossEntropy);
+INSTANTIATE_PER_DEVICE(NllLoss);
+INSTANTIATE_PER_DEVICE(RegressionLosses);
+INSTANTIATE_PER_DEVICE(BceWithLogits);
+INSTANTIATE_PER_DEVICE(LossGradcheck);

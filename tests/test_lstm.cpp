@@ -2,12 +2,14 @@
 // respect to the input, h0, c0 and every weight and bias (2 layers, both layouts), the oneDNN f32
 // kernels against the f64 reference, the bf16 mixed-precision kernel (autocast) against f32,
 // PyTorch golden values (tests/oracle/gen_nn_golden.py), dropout between layers, lstm_cell, and
-// argument errors.
+// argument errors. Every TEST_P runs once per device (cpu, cuda); the oneDNN-specific and
+// argument checks are CPU-only, each says why.
 #include <descent/backends/backend.h>
 #include <descent/core/autocast.h>
 #include <descent/nn/lstm.h>
 #include <descent/ops/lstm.h>
 
+#include "testing/devices.h"
 #include "testing/fixtures.h"
 #include "testing/gradcheck.h"
 
@@ -73,9 +75,21 @@ Tensor all_outputs(const F::LstmOutput& r) {
   return cat({r.output.flatten(), r.h_n.flatten(), r.c_n.flatten()});
 }
 
+class LstmTest : public descent::testing::PerDeviceTest {
+ protected:
+  // Copies of `layers` on dev(), leaves requiring grad as the originals.
+  std::vector<F::LstmLayerWeights> on_dev(std::vector<F::LstmLayerWeights> layers) const {
+    for (auto& w : layers) w = {on_dev(w.w_ih), on_dev(w.w_hh), on_dev(w.b_ih), on_dev(w.b_hh)};
+    return layers;
+  }
+  using PerDeviceTest::on_dev;
+};
+class Lstm : public LstmTest {};
+class LstmModule : public LstmTest {};
+
 }  // namespace
 
-TEST(Lstm, GradcheckTwoLayersF64) {
+TEST_P(Lstm, GradcheckTwoLayersF64) {
   const int64_t T = 3, N = 2, I = 3, H = 2, L = 2;
   for (bool batch_first : {false, true}) {
     SCOPED_TRACE(fmt::format("batch_first {}", batch_first));
@@ -84,7 +98,8 @@ TEST(Lstm, GradcheckTwoLayersF64) {
     std::vector<Tensor> inputs = {x, h0, c0};
     for (const Tensor& w : flat(make_layers(I, H, L, true, 10))) inputs.push_back(w);
     EXPECT_EQ(inputs.size(), 11u);
-    EXPECT_GRADCHECK(
+    EXPECT_GRADCHECK_ON(
+        dev(),
         [&](const std::vector<Tensor>& in) {
           return all_outputs(
               F::lstm(in[0], unflat(in, 3, L, true), in[1], in[2], {.batch_first = batch_first}));
@@ -93,11 +108,12 @@ TEST(Lstm, GradcheckTwoLayersF64) {
   }
 }
 
-TEST(Lstm, GradcheckNoBiasZeroStateAndUnbatchedF64) {
+TEST_P(Lstm, GradcheckNoBiasZeroStateAndUnbatchedF64) {
   const int64_t T = 4, N = 2, I = 2, H = 3;
   std::vector<Tensor> inputs = {rand_input({T, N, I}, -1, 1, 4)};
   for (const Tensor& w : flat(make_layers(I, H, 1, false, 20))) inputs.push_back(w);
-  EXPECT_GRADCHECK(
+  EXPECT_GRADCHECK_ON(
+      dev(),
       [&](const std::vector<Tensor>& in) {
         return all_outputs(F::lstm(in[0], unflat(in, 1, 1, false)));
       },
@@ -106,7 +122,8 @@ TEST(Lstm, GradcheckNoBiasZeroStateAndUnbatchedF64) {
   std::vector<Tensor> un = {rand_input({T, I}, -1, 1, 5), rand_input({1, H}, -1, 1, 6),
                             rand_input({1, H}, -1, 1, 7)};
   for (const Tensor& w : flat(make_layers(I, H, 1, true, 30))) un.push_back(w);
-  EXPECT_GRADCHECK(
+  EXPECT_GRADCHECK_ON(
+      dev(),
       [&](const std::vector<Tensor>& in) {
         return all_outputs(F::lstm(in[0], unflat(in, 3, 1, true), in[1], in[2]));
       },
@@ -114,7 +131,7 @@ TEST(Lstm, GradcheckNoBiasZeroStateAndUnbatchedF64) {
 }
 
 // Two bidirectional layers: the second reads both directions of the first.
-TEST(Lstm, GradcheckBidirectionalF64) {
+TEST_P(Lstm, GradcheckBidirectionalF64) {
   const int64_t T = 3, N = 2, I = 2, H = 2, L = 2;
   Tensor x = rand_input({N, T, I}, -1, 1, 8);
   Tensor h0 = rand_input({2 * L, N, H}, -0.5, 0.5, 9),
@@ -125,7 +142,8 @@ TEST(Lstm, GradcheckBidirectionalF64) {
        {make_layers(I, H, 1, true, 50), make_layers(I, H, 1, true, 60),
         make_layers(2 * H, H, 1, true, 70), make_layers(2 * H, H, 1, true, 80)})
     for (const Tensor& w : flat(layers)) inputs.push_back(w);
-  EXPECT_GRADCHECK(
+  EXPECT_GRADCHECK_ON(
+      dev(),
       [&](const std::vector<Tensor>& in) {
         auto r = F::lstm(in[0], unflat(in, 3, 2 * L, true), in[1], in[2],
                          {.batch_first = true, .bidirectional = true});
@@ -139,7 +157,8 @@ TEST(Lstm, GradcheckBidirectionalF64) {
 // The oneDNN f32 forward and backward against the f64 reference, at sizes where
 // oneDNN's packed weight layouts differ from PyTorch's (reorders in and out), over two
 // training steps (the workspace pool hands a reused buffer to the second).
-TEST(Lstm, OneDnnF32MatchesF64Reference) {
+// CPU-only: oneDNN is the CPU backend's.
+TEST(LstmCpu, OneDnnF32MatchesF64Reference) {
   struct Case {
     int64_t T, N, I, H, L;
     bool bias;
@@ -185,7 +204,8 @@ static double rel_err(const Tensor& a, const Tensor& b) {
 
 // Under amp::Autocast(BF16) the LSTM runs oneDNN's bf16 kernel: output and h_n come out
 // bf16, c_n f32, and the f32 master weights get f32 gradients close to an f32 run.
-TEST(Lstm, AutocastBf16RunsInBf16WithF32Gradients) {
+// CPU-only: oneDNN's bf16 kernel.
+TEST(LstmCpu, AutocastBf16RunsInBf16WithF32Gradients) {
   for (bool bidirectional : {false, true}) {
     SCOPED_TRACE(fmt::format("bidirectional {}", bidirectional));
     const int64_t T = 9, N = 6, I = 20, H = 32, L = 2, D = bidirectional ? 2 : 1;
@@ -233,7 +253,8 @@ TEST(Lstm, AutocastBf16RunsInBf16WithF32Gradients) {
 
 // A model converted to bf16 (no autocast) runs the same kernel; its bf16 weights get
 // bf16 gradients, as every parameter gets a gradient of its own dtype.
-TEST(Lstm, Bf16ModelOutsideAutocast) {
+// CPU-only: oneDNN's bf16 kernel.
+TEST(LstmCpu, Bf16ModelOutsideAutocast) {
   const auto layers = make_layers(5, 16, 1, true, 70, DType::BF16);
   Tensor x = randn_f64({4, 3, 5}, 71).to(DType::BF16).requires_grad_();
   auto r = F::lstm(x, layers);
@@ -249,7 +270,7 @@ TEST(Lstm, Bf16ModelOutsideAutocast) {
 
 // oneDNN 2.6 has no f16 RNN on the CPU: under Autocast(F16) the LSTM computes in f32,
 // exactly as without autocast.
-TEST(Lstm, AutocastF16ComputesInF32OnCpu) {
+TEST(LstmCpu, AutocastF16ComputesInF32OnCpu) {
   const auto layers = make_layers(5, 8, 1, true, 75, DType::F32);
   const Tensor x = randn_f64({4, 3, 5}, 76).to(DType::F32);
   const auto ref = F::lstm(x, layers);
@@ -259,8 +280,9 @@ TEST(Lstm, AutocastF16ComputesInF32OnCpu) {
   EXPECT_TRUE(all_close(r.output, ref.output, 0, 0));
 }
 
-// The kernel checks the mixed-precision dtype contract of backend.h itself.
-TEST(Lstm, BackendRejectsMismatchedMixedDtypes) {
+// The kernel checks the mixed-precision dtype contract of backend.h itself. CPU-only: it
+// calls the CPU backend directly.
+TEST(LstmCpu, BackendRejectsMismatchedMixedDtypes) {
   const TensorOptions bf{.dtype = DType::BF16}, f32{.dtype = DType::F32};
   LstmArgs a{.x = zeros({2, 1, 3}, bf),
              .h0 = zeros({1, 4}, bf),
@@ -282,14 +304,17 @@ TEST(Lstm, BackendRejectsMismatchedMixedDtypes) {
   EXPECT_NO_THROW(backend_for(Device::CPU).lstm(a));
 }
 
-TEST(Lstm, GoldenAgainstPyTorch) {
+TEST_P(Lstm, GoldenAgainstPyTorch) {
   const auto fx =
       descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_lstm.txt"));
   int cases = 0;
   for (const char* name :
        {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate", "lstm2_bidirectional"}) {
     SCOPED_TRACE(name);
-    const auto at = [&](const std::string& key) { return fx.at(std::string(name) + "." + key); };
+    // A fresh copy on dev() of the fixture `name`.`key`.
+    const auto at = [&](const std::string& key) {
+      return fx.at(std::string(name) + "." + key).to(dev()).clone();
+    };
     const auto has = [&](const std::string& key) {
       return fx.count(std::string(name) + "." + key);
     };
@@ -305,14 +330,14 @@ TEST(Lstm, GoldenAgainstPyTorch) {
     std::vector<F::LstmLayerWeights> layers;
     for (const auto& sfx : suffixes) {
       const auto p = [&](const char* what) {
-        return at(fmt::format("param.{}_{}", what, sfx)).clone().requires_grad_();
+        return at(fmt::format("param.{}_{}", what, sfx)).requires_grad_();
       };
       layers.push_back({p("weight_ih"), p("weight_hh"), bias ? p("bias_ih") : Tensor(),
                         bias ? p("bias_hh") : Tensor()});
     }
-    Tensor x = at("x").clone().requires_grad_();
-    Tensor h0 = has("h0") ? at("h0").clone().requires_grad_() : Tensor();
-    Tensor c0 = has("c0") ? at("c0").clone().requires_grad_() : Tensor();
+    Tensor x = at("x").requires_grad_();
+    Tensor h0 = has("h0") ? at("h0").requires_grad_() : Tensor();
+    Tensor c0 = has("c0") ? at("c0").requires_grad_() : Tensor();
     auto r =
         F::lstm(x, layers, h0, c0, {.batch_first = batch_first, .bidirectional = bidirectional});
     ((r.output * at("v")).sum() + (r.h_n * at("v_h")).sum() + (r.c_n * at("v_c")).sum()).backward();
@@ -344,8 +369,9 @@ TEST(Lstm, GoldenAgainstPyTorch) {
   EXPECT_EQ(cases, 4);
 }
 
-// Without gradients the forward runs oneDNN's inference primitive: same values.
-TEST(Lstm, InferenceForwardMatchesTrainingForward) {
+// Without gradients the forward runs oneDNN's inference primitive: same values. CPU-only:
+// oneDNN is the CPU backend's.
+TEST(LstmCpu, InferenceForwardMatchesTrainingForward) {
   const auto layers = make_layers(5, 6, 2, true, 50, DType::F32);
   Tensor x = randn_f64({4, 3, 5}, 7).to(DType::F32);
   auto train = F::lstm(x, layers);
@@ -357,9 +383,9 @@ TEST(Lstm, InferenceForwardMatchesTrainingForward) {
   EXPECT_TRUE(all_close(infer.c_n, train.c_n, 1e-6, 1e-6));
 }
 
-TEST(Lstm, DropoutBetweenLayersIsSeededAndTrainingOnly) {
-  const auto layers = make_layers(4, 5, 2, true, 60);
-  Tensor x = randn_f64({6, 3, 4}, 8);
+TEST_P(Lstm, DropoutBetweenLayersIsSeededAndTrainingOnly) {
+  const auto layers = on_dev(make_layers(4, 5, 2, true, 60));
+  Tensor x = on_dev(randn_f64({6, 3, 4}, 8));
   const auto run = [&](double p, bool training, uint64_t seed) {
     Generator gen(seed);
     return F::lstm(x, layers, {}, {}, {.dropout = p, .training = training, .generator = &gen});
@@ -372,15 +398,16 @@ TEST(Lstm, DropoutBetweenLayersIsSeededAndTrainingOnly) {
   EXPECT_FALSE(all_close(a, other, 1e-3, 1e-3));  // another seed, another mask
   EXPECT_TRUE(all_close(run(0.5, false, 1).output, plain, 0, 0));  // eval: no dropout
   // A single layer has nothing to drop between.
-  const auto one = make_layers(4, 5, 1, true, 70);
+  const auto one = on_dev(make_layers(4, 5, 1, true, 70));
   Generator gen(3);
   EXPECT_TRUE(all_close(F::lstm(x, one, {}, {}, {.dropout = 0.9, .generator = &gen}).output,
                         F::lstm(x, one).output, 0, 0));
 }
 
-TEST(Lstm, CellIsOneStep) {
-  const auto layers = make_layers(3, 4, 1, true, 80);
-  Tensor x = randn_f64({2, 3}, 9), h = randn_f64({2, 4}, 10), c = randn_f64({2, 4}, 11);
+TEST_P(Lstm, CellIsOneStep) {
+  const auto layers = on_dev(make_layers(3, 4, 1, true, 80));
+  Tensor x = on_dev(randn_f64({2, 3}, 9)), h = on_dev(randn_f64({2, 4}, 10)),
+         c = on_dev(randn_f64({2, 4}, 11));
   auto [h1, c1] = F::lstm_cell(x, h, c, layers[0]);
   auto r = F::lstm(x.unsqueeze(0), layers, h.unsqueeze(0), c.unsqueeze(0));
   EXPECT_TRUE(all_close(h1, r.h_n.squeeze(0), 0, 0));
@@ -404,7 +431,8 @@ TEST(Lstm, CellIsOneStep) {
   EXPECT_TRUE(h1.requires_grad());
 }
 
-TEST(Lstm, Errors) {
+// CPU-only: argument checks made before dispatch, the same for every device.
+TEST(LstmCpu, Errors) {
   const auto layers = make_layers(3, 4, 2, true, 90);
   Tensor x = zeros({5, 2, 3}, {.dtype = DType::F64});
   EXPECT_THROW_MSG(F::lstm(zeros({5}, {.dtype = DType::F64}), layers),
@@ -436,7 +464,8 @@ TEST(Lstm, Errors) {
 
 // ---- modules ---------------------------------------------------------------------------
 
-TEST(LstmModule, ParameterNamesShapesAndInitAsPyTorch) {
+// CPU-only: the module's layout and initialisation, the same on every device.
+TEST(LstmModuleCpu, ParameterNamesShapesAndInitAsPyTorch) {
   Generator gen(1);
   nn::LSTM lstm(3, 5, {.num_layers = 2, .generator = &gen});
   std::vector<std::string> names;
@@ -469,14 +498,15 @@ TEST(LstmModule, ParameterNamesShapesAndInitAsPyTorch) {
 }
 
 // The golden cases through the module, with PyTorch's parameters loaded by name.
-TEST(LstmModule, GoldenAgainstPyTorchViaStateDict) {
+TEST_P(LstmModule, GoldenAgainstPyTorchViaStateDict) {
   const auto fx =
       descent::testing::read_fixtures(descent::testing::test_data_path("golden/nn_lstm.txt"));
   for (const char* name :
        {"lstm2", "lstm2_batch_first", "lstm1_nobias_nostate", "lstm2_bidirectional"}) {
     SCOPED_TRACE(name);
     const std::string prefix = std::string(name) + ".";
-    const auto at = [&](const std::string& key) { return fx.at(prefix + key); };
+    // A fresh copy on dev() of the fixture `name`.`key`.
+    const auto at = [&](const std::string& key) { return fx.at(prefix + key).to(dev()).clone(); };
     nn::LSTM lstm(at("arg.input_size").item<int64_t>(), at("arg.hidden_size").item<int64_t>(),
                   {.num_layers = at("arg.num_layers").item<int64_t>(),
                    .bias = at("arg.bias").item<int64_t>() != 0,
@@ -487,7 +517,8 @@ TEST(LstmModule, GoldenAgainstPyTorchViaStateDict) {
       if (k.starts_with(prefix + "param.")) sd.tensors[k.substr(prefix.size() + 6)] = t;
     }
     lstm.load_state_dict(sd);  // strict: the keys are PyTorch's
-    Tensor x = at("x").clone().requires_grad_();
+    lstm.to(dev());
+    Tensor x = at("x").requires_grad_();
     nn::LSTMState state;
     if (fx.count(prefix + "h0")) state = {at("h0"), at("c0")};
     auto r = lstm(x, state);
@@ -506,7 +537,9 @@ TEST(LstmModule, GoldenAgainstPyTorchViaStateDict) {
   }
 }
 
-TEST(LstmModule, CellMatchesOneStepOfLstmAndSequentialForward) {
+// CPU-only: the cell and F::lstm share the kernels compared here; the golden and gradcheck
+// tests cover each device.
+TEST(LstmModuleCpu, CellMatchesOneStepOfLstmAndSequentialForward) {
   Generator gen(2);
   nn::LSTMCell cell(3, 4, {.generator = &gen});
   Tensor x = randn({2, 3}, {}, &gen), h = randn({2, 4}, {}, &gen), c = randn({2, 4}, {}, &gen);
@@ -528,12 +561,14 @@ TEST(LstmModule, CellMatchesOneStepOfLstmAndSequentialForward) {
 }
 
 // In f64 the module's gradients pass a finite-difference check end to end.
-TEST(LstmModule, GradcheckAfterToF64) {
+TEST_P(LstmModule, GradcheckAfterToF64) {
   Generator gen(3);
   nn::LSTM lstm(2, 3, {.num_layers = 2, .batch_first = true, .generator = &gen});
   lstm.to(DType::F64);
+  lstm.to(dev());
   std::vector<Tensor> inputs = {rand_input({2, 4, 2}, -1, 1, 11)};
-  EXPECT_GRADCHECK(
+  EXPECT_GRADCHECK_ON(
+      dev(),
       [&](const std::vector<Tensor>& in) {
         auto r = lstm(in[0], {});
         return cat({r.output.flatten(), r.c_n.flatten()});
@@ -541,7 +576,8 @@ TEST(LstmModule, GradcheckAfterToF64) {
       inputs);
 }
 
-TEST(LstmModule, Errors) {
+// CPU-only: argument checks made before dispatch, the same for every device.
+TEST(LstmModuleCpu, Errors) {
   EXPECT_THROW_MSG(nn::LSTM(0, 3), "LSTM: got input_size=0, hidden_size=3");
   EXPECT_THROW_MSG(nn::LSTM(2, 3, {.num_layers = 0}), "got num_layers=0");
   EXPECT_THROW_MSG(nn::LSTM(2, 3, {.dropout = -0.1}), "got dropout=-0.1");
@@ -555,8 +591,9 @@ TEST(LstmModule, Errors) {
 }
 
 // The graph, its saved tensors and the oneDNN workspaces are released after every
-// backward: memory stays flat over many training steps.
-TEST(LstmModule, MemoryStaysFlatOverTrainingSteps) {
+// backward: memory stays flat over many training steps. CPU-only: memory_stats() counts
+// the CPU allocator, and the workspaces are oneDNN's.
+TEST(LstmModuleCpu, MemoryStaysFlatOverTrainingSteps) {
   Generator gen(4);
   nn::LSTM lstm(8, 16, {.num_layers = 2, .dropout = 0.2, .generator = &gen});
   Tensor x = randn({10, 4, 8}, {}, &gen);
@@ -571,3 +608,6 @@ TEST(LstmModule, MemoryStaysFlatOverTrainingSteps) {
   for (int i = 0; i < 50; ++i) step();
   EXPECT_EQ(memory_stats().allocated_bytes, held);
 }
+
+INSTANTIATE_PER_DEVICE(Lstm);
+INSTANTIATE_PER_DEVICE(LstmModule);

@@ -2,7 +2,8 @@
 // checked against torch.optim in test_optim_golden.cpp): option validation, parameter
 // groups and their defaults, lr / momentum access, skipped parameters, step(closure),
 // bit-exact resume through state_dict for every optimizer, load errors, f32 against
-// f64, the parallel path against the serial one, and the kernels' own checks.
+// f64, the parallel path against the serial one, and the kernels' own checks. Resume and
+// stepping run once per device (cpu, cuda); the API and kernel checks are CPU-only.
 #include <descent/backends/cpu/loops.h>
 #include <descent/optim.h>
 #include <descent/optim/update_batch.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "testing/devices.h"
 #include "testing/gradcheck.h"
 #include "testing/objectives.h"
 
@@ -20,12 +22,13 @@ using namespace descent::optim;
 
 namespace {
 
-std::vector<Tensor> make_params(DType dtype, uint64_t seed = 3) {
+// Drawn on the CPU (the same values for every device), then moved to `dev`.
+std::vector<Tensor> make_params(DType dtype, uint64_t seed = 3, Device dev = Device::CPU) {
   Generator gen(seed);
   // The second one is above the kernels' parallel threshold.
-  return {randn({4, 5}, {.dtype = dtype}, &gen).requires_grad_(),
-          randn({cpu::kParallelThreshold + 1000}, {.dtype = dtype}, &gen).requires_grad_(),
-          randn({7}, {.dtype = dtype}, &gen).requires_grad_()};
+  return {randn({4, 5}, {.dtype = dtype}, &gen).to(dev).requires_grad_(),
+          randn({cpu::kParallelThreshold + 1000}, {.dtype = dtype}, &gen).to(dev).requires_grad_(),
+          randn({7}, {.dtype = dtype}, &gen).to(dev).requires_grad_()};
 }
 
 std::vector<Tensor> clones(const std::vector<Tensor>& ps) {
@@ -34,9 +37,11 @@ std::vector<Tensor> clones(const std::vector<Tensor>& ps) {
   return out;
 }
 
+// Same shape, dtype and bytes; a and b may live on any device.
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.contiguous().raw_data(), b.contiguous().raw_data(),
+         std::memcmp(a.to(Device::CPU).contiguous().raw_data(),
+                     b.to(Device::CPU).contiguous().raw_data(),
                      size_t(a.numel()) * a.element_size()) == 0;
 }
 
@@ -51,9 +56,9 @@ void run_steps(Optimizer& opt, const std::vector<Tensor>& params, int n) {
 // N steps, state_dict, a fresh optimizer (other options on purpose), load, N steps:
 // bit-identical to 2N straight steps, in two groups.
 template <class Opt, class Options>
-void expect_resume_exact(const Options& options, DType dtype, int n = 5) {
+void expect_resume_exact(const Options& options, DType dtype, Device dev, int n = 5) {
   SCOPED_TRACE(std::string(Opt::kName) + " " + std::string(dtype_name(dtype)));
-  const std::vector<Tensor> init = make_params(dtype);
+  const std::vector<Tensor> init = make_params(dtype, 3, dev);
   auto groups = [](const std::vector<Tensor>& ps) {
     return std::pair{std::vector<Tensor>{ps[0], ps[1]}, std::vector<Tensor>{ps[2]}};
   };
@@ -95,30 +100,35 @@ void expect_resume_exact(const Options& options, DType dtype, int n = 5) {
   EXPECT_EQ(end_a.numbers, end_c.numbers);
 }
 
+class OptimResume : public descent::testing::PerDeviceTest {};
+class OptimStep : public descent::testing::PerDeviceTest {};
+
 }  // namespace
 
 // ---- resume exactness, every optimizer ------------------------------------------------------
-TEST(OptimResume, EveryOptimizerF32AndF64) {
+TEST_P(OptimResume, EveryOptimizerF32AndF64) {
   for (DType dt : {DType::F32, DType::F64}) {
-    expect_resume_exact<GD>(GDOptions{.lr = 0.05, .weight_decay = 0.01}, dt);
-    expect_resume_exact<SGD>(SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true}, dt);
+    expect_resume_exact<GD>(GDOptions{.lr = 0.05, .weight_decay = 0.01}, dt, dev());
+    expect_resume_exact<SGD>(SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true}, dt, dev());
     expect_resume_exact<SGD>(
-        SGDOptions{.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01}, dt);
+        SGDOptions{.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01}, dt, dev());
     expect_resume_exact<RMSprop>(
-        RMSpropOptions{.lr = 0.01, .weight_decay = 0.01, .momentum = 0.5, .centered = true}, dt);
-    expect_resume_exact<Adam>(AdamOptions{.lr = 0.01, .amsgrad = true}, dt);
-    expect_resume_exact<AdamW>(AdamWOptions{.lr = 0.01}, dt);
-    expect_resume_exact<NAdam>(NAdamOptions{.lr = 0.01, .weight_decay = 0.01}, dt);
+        RMSpropOptions{.lr = 0.01, .weight_decay = 0.01, .momentum = 0.5, .centered = true}, dt,
+        dev());
+    expect_resume_exact<Adam>(AdamOptions{.lr = 0.01, .amsgrad = true}, dt, dev());
+    expect_resume_exact<AdamW>(AdamWOptions{.lr = 0.01}, dt, dev());
+    expect_resume_exact<NAdam>(NAdamOptions{.lr = 0.01, .weight_decay = 0.01}, dt, dev());
     // RAdam switches to the rectified step at step 6: the resume crosses it.
-    expect_resume_exact<RAdam>(RAdamOptions{.lr = 0.01}, dt);
-    expect_resume_exact<Adagrad>(AdagradOptions{.lr = 0.1, .lr_decay = 0.01}, dt);
-    expect_resume_exact<Adadelta>(AdadeltaOptions{.weight_decay = 0.01}, dt);
-    expect_resume_exact<Adamax>(AdamaxOptions{.lr = 0.01}, dt);
-    expect_resume_exact<Lion>(LionOptions{.lr = 1e-3, .weight_decay = 0.1}, dt);
+    expect_resume_exact<RAdam>(RAdamOptions{.lr = 0.01}, dt, dev());
+    expect_resume_exact<Adagrad>(AdagradOptions{.lr = 0.1, .lr_decay = 0.01}, dt, dev());
+    expect_resume_exact<Adadelta>(AdadeltaOptions{.weight_decay = 0.01}, dt, dev());
+    expect_resume_exact<Adamax>(AdamaxOptions{.lr = 0.01}, dt, dev());
+    expect_resume_exact<Lion>(LionOptions{.lr = 1e-3, .weight_decay = 0.1}, dt, dev());
   }
 }
 
 // ---- validation ---------------------------------------------------------------------------
+// CPU-only, as the groups below: options and groups are handled the same for every device.
 TEST(OptimOptions, InvalidOptionsNameOptimizerFieldAndValue) {
   std::vector<Tensor> ps = {zeros({3}, {.requires_grad = true})};
   EXPECT_THROW_MSG(SGD(ps, {.lr = -0.1}), "sgd: invalid lr: got -0.1, expected a value >= 0");
@@ -218,8 +228,9 @@ TEST(OptimGroups, LrAndMomentumAccessors) {
 }
 
 // ---- stepping -----------------------------------------------------------------------------
-TEST(OptimStep, ParametersWithoutGradientsAreSkipped) {
-  Tensor a = ones({3}, {.requires_grad = true}), b = ones({3}, {.requires_grad = true});
+TEST_P(OptimStep, ParametersWithoutGradientsAreSkipped) {
+  Tensor a = ones({3}, {.device = dev(), .requires_grad = true});
+  Tensor b = ones({3}, {.device = dev(), .requires_grad = true});
   Adam adam({a, b}, {.lr = 0.1});
   (a * 2.0).sum().backward();
   adam.step();
@@ -236,8 +247,8 @@ TEST(OptimStep, ParametersWithoutGradientsAreSkipped) {
   EXPECT_FALSE(d.numbers.count("state.1.step"));
 }
 
-TEST(OptimStep, ClosureIsEvaluatedThenStepped) {
-  Tensor x = full({1}, 3.0, {.dtype = DType::F64, .requires_grad = true});
+TEST_P(OptimStep, ClosureIsEvaluatedThenStepped) {
+  Tensor x = full({1}, 3.0, {.dtype = DType::F64, .device = dev(), .requires_grad = true});
   GD gd({x}, {.lr = 0.25});
   int calls = 0;
   const double loss = gd.step([&] {
@@ -252,9 +263,10 @@ TEST(OptimStep, ClosureIsEvaluatedThenStepped) {
   EXPECT_EQ(x.detach().item<double>(), 3.0 - 0.25 * 6.0);
 }
 
-TEST(OptimStep, NonContiguousGradientsAreUsedAsValues) {
-  Tensor a = ones({2, 3}, {.requires_grad = true}), b = ones({2, 3}, {.requires_grad = true});
-  Tensor g = arange(6.0).reshape({3, 2}).t();  // (2, 3), not contiguous
+TEST_P(OptimStep, NonContiguousGradientsAreUsedAsValues) {
+  Tensor a = ones({2, 3}, {.device = dev(), .requires_grad = true});
+  Tensor b = ones({2, 3}, {.device = dev(), .requires_grad = true});
+  Tensor g = arange(6.0, {.device = dev()}).reshape({3, 2}).t();  // (2, 3), not contiguous
   ASSERT_FALSE(g.is_contiguous());
   a.set_grad(g);
   b.set_grad(g.contiguous());
@@ -265,15 +277,16 @@ TEST(OptimStep, NonContiguousGradientsAreUsedAsValues) {
   EXPECT_TRUE(bitwise_equal(a.detach(), b.detach()));
 }
 
-TEST(OptimStep, MismatchedGradientThrows) {
+// CPU-only: checked before dispatch, the same for every device.
+TEST(OptimStepCpu, MismatchedGradientThrows) {
   Tensor a = ones({3}, {.requires_grad = true});
   Adam adam({a});
   a.impl()->grad = zeros({3}, {.dtype = DType::F64}).impl_ptr();
   EXPECT_THROW_MSG(adam.step(), "adam: gradient of shape [3] and dtype f64 does not match");
 }
 
-TEST(OptimStep, F32FollowsF64) {
-  const std::vector<Tensor> p64 = make_params(DType::F64);
+TEST_P(OptimStep, F32FollowsF64) {
+  const std::vector<Tensor> p64 = make_params(DType::F64, 3, dev());
   std::vector<Tensor> p32;
   for (const Tensor& p : p64) p32.push_back(p.detach().to(DType::F32).requires_grad_());
   Adam a64(p64, {.lr = 0.01, .weight_decay = 0.1, .amsgrad = true});
@@ -287,8 +300,8 @@ TEST(OptimStep, F32FollowsF64) {
 }
 
 // Elements of the parallel path (a big tensor) get exactly what the serial path (small
-// tensors with the same values) gives them.
-TEST(OptimStep, ParallelPathMatchesSerialPath) {
+// tensors with the same values) gives them. CPU-only: the split is the CPU kernels'.
+TEST(OptimStepCpu, ParallelPathMatchesSerialPath) {
   const int64_t small = 1000, reps = cpu::kParallelThreshold / small + 8;
   Generator gen(11);
   Tensor p_small = randn({small}, {}, &gen).requires_grad_();
@@ -311,6 +324,7 @@ TEST(OptimStep, ParallelPathMatchesSerialPath) {
 }
 
 // ---- state dict -----------------------------------------------------------------------------
+// CPU-only: the state dict's keys and load checks are the same for every device.
 TEST(OptimStateDict, KeysCoverSlotsStepsAndGroupOptions) {
   std::vector<Tensor> ps = make_params(DType::F32);
   RMSprop rms({ps[0]}, {.lr = 0.01, .momentum = 0.5, .centered = true});
@@ -373,6 +387,7 @@ TEST(OptimStateDict, LoadChecksNameGroupsParamsAndSlots) {
 }
 
 // ---- the kernels' own contract checks ----------------------------------------------------------
+// CPU-only, as the batching below: they drive the CPU backend directly.
 // Runs one update of `rule` through the backend's optimizer slot.
 template <class Rule>
 void run_one(Update<Rule> u) {
@@ -416,3 +431,6 @@ TEST(UpdateBatch, AppliesTheGradScale) {
   batch.flush();
   EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0.5, 0}));
 }
+
+INSTANTIATE_PER_DEVICE(OptimResume);
+INSTANTIATE_PER_DEVICE(OptimStep);

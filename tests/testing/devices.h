@@ -1,15 +1,22 @@
 #pragma once
-// Helpers for the CPU-vs-GPU tests (tests/test_devices*.cpp): the CPU is the reference,
-// test_device() the subject.
+// Helpers for running tests on every device.
 //
-// Skipping lives here and only here. Tests derive from DeviceTest (runs on the subject
-// device) or CudaOnlyTest (needs a real GPU: allocator, streams, device errors); their
-// SetUp() reports the test as SKIPPED with the reason when no CUDA device is usable, so
-// every test body is written once and runs for real wherever a GPU is present.
+// The op tests (test_elementwise, test_activation, test_reduce, test_linalg, test_loss,
+// test_index, test_batchnorm, test_lstm and test_optim .cpp) derive from PerDeviceTest and
+// are instantiated with INSTANTIATE_PER_DEVICE: each body runs once per device, as
+// Suite.Test/cpu and Suite.Test/cuda, against the same references and gradchecks.
 //
-// DESCENT_TEST_DEVICE=cpu makes the CPU stand in for the GPU: DeviceTest bodies then
-// run CPU against CPU, which checks the test code itself (shapes, APIs, gradient
-// plumbing) on a machine without a GPU. CudaOnlyTest then skips.
+// The CPU-vs-GPU tests (tests/test_devices*.cpp) compare test_device() with the CPU as
+// the reference, 16-bit dtypes, modules, optimizers and checkpoints included. They derive
+// from DeviceTest or CudaOnlyTest (needs a real GPU: allocator, streams, device errors).
+//
+// Skipping lives here and only here: SetUp() reports a CUDA test as SKIPPED with the
+// reason when no CUDA device is usable, so every test body is written once and runs for
+// real wherever a GPU is present.
+//
+// DESCENT_TEST_DEVICE=cpu makes the CPU stand in for the GPU in DeviceTest bodies: an API
+// smoke check of test_devices*.cpp by hand on a machine without a GPU (CPU against CPU
+// finds no numerical bug, so ctest does not run it). CudaOnlyTest then skips.
 #include <descent/core/cuda.h>
 #include <descent/descent.h>
 #include <gtest/gtest.h>
@@ -62,6 +69,77 @@ class CudaOnlyTest : public ::testing::Test {
     if (!cpu_stands_in() && cuda::is_available()) cuda::synchronize();
   }
 };
+
+// ---- one test body per device ----------------------------------------------------------
+
+// The devices every op test runs on; CUDA instances skip without a GPU.
+inline const std::vector<Device>& all_devices() {
+  static const std::vector<Device> devices = {Device::CPU, Device::CUDA};
+  return devices;
+}
+// "cpu" / "cuda": the suffix of an instance's name.
+inline std::string device_test_name(const ::testing::TestParamInfo<Device>& info) {
+  return info.param.is_cpu() ? "cpu" : "cuda";
+}
+
+// Fixture of the op tests: dev() is the device the body runs on.
+class PerDeviceTest : public ::testing::TestWithParam<Device> {
+ protected:
+  void SetUp() override {
+    if (dev().is_cuda() && !cuda::is_available()) {
+      GTEST_SKIP() << "no CUDA device: cuda::is_available() is false";
+    }
+  }
+  // As DeviceTest: a device-side error fails the test that queued it.
+  void TearDown() override {
+    if (dev().is_cuda() && cuda::is_available()) cuda::synchronize();
+  }
+  Device dev() const { return GetParam(); }
+  // A copy of `t` on dev() (`t` itself on the CPU), a leaf requiring grad when `t` does.
+  Tensor on_dev(const Tensor& t) const {
+    if (!t.defined() || t.device() == dev()) return t;
+    Tensor d = t.detach().to(dev());
+    if (t.requires_grad()) d.requires_grad_();
+    return d;
+  }
+};
+
+// Runs every TEST_P of `Suite` (a PerDeviceTest) once per device.
+#define INSTANTIATE_PER_DEVICE(Suite)                                                       \
+  INSTANTIATE_TEST_SUITE_P(, Suite, ::testing::ValuesIn(::descent::testing::all_devices()), \
+                           ::descent::testing::device_test_name)
+
+// gradcheck / gradgradcheck with f evaluated on `d`. The checks perturb their inputs in
+// place through CPU pointers, so the inputs stay on the CPU (f64) and f moves them over;
+// the .to(Device) copies are differentiable, so the analytic gradient is the device's
+// backward. On the CPU the moves are no-ops and these are gradcheck and gradgradcheck.
+// Return "" on success, as gradcheck does.
+inline Fn evaluated_on(Device d, const Fn& f, bool& on_d) {
+  return [d, f, &on_d](const std::vector<Tensor>& in) {
+    std::vector<Tensor> moved;
+    for (const Tensor& t : in) moved.push_back(t.defined() ? t.to(d) : t);
+    const Tensor y = f(moved);
+    on_d = on_d && y.device() == d;
+    return y.to(Device::CPU);
+  };
+}
+inline std::string gradcheck_on(Device d, const Fn& f, const std::vector<Tensor>& inputs,
+                                GradcheckOptions opt = {}) {
+  bool on_d = true;
+  const std::string r = gradcheck(evaluated_on(d, f, on_d), inputs, opt);
+  return on_d ? r : fmt::format("f did not compute on {}", d);
+}
+inline std::string gradgradcheck_on(Device d, const Fn& f, const std::vector<Tensor>& inputs,
+                                    GradcheckOptions opt = {}) {
+  bool on_d = true;
+  const std::string r = gradgradcheck(evaluated_on(d, f, on_d), inputs, opt);
+  return on_d ? r : fmt::format("f did not compute on {}", d);
+}
+
+#define EXPECT_GRADCHECK_ON(d, f, inputs, ...) \
+  EXPECT_EQ(::descent::testing::gradcheck_on(d, f, inputs, ##__VA_ARGS__), "")
+#define EXPECT_GRADGRADCHECK_ON(d, f, inputs, ...) \
+  EXPECT_EQ(::descent::testing::gradgradcheck_on(d, f, inputs, ##__VA_ARGS__), "")
 
 // ---- tolerances ---------------------------------------------------------------------
 
@@ -171,24 +249,10 @@ inline void expect_same_on_device(const Fn& f, const std::vector<Tensor>& inputs
   expect_same_on_device(f, inputs, tolerance(dt), grad_tolerance(dt));
 }
 
-// gradcheck with f evaluated on the subject device. gradcheck perturbs its inputs in
-// place through CPU pointers, so they stay on the CPU (f64) and f moves them over; the
-// .to(Device) copies are differentiable, so the analytic gradient is the device's
-// backward. Returns "" on success (use with EXPECT_EQ(..., "")).
+// gradcheck with f evaluated on the subject device (see gradcheck_on).
 inline std::string device_gradcheck(const Fn& f, const std::vector<Tensor>& inputs,
                                     GradcheckOptions opt = {}) {
-  bool on_subject = true;
-  const std::string r = gradcheck(
-      [&](const std::vector<Tensor>& in) {
-        std::vector<Tensor> moved;
-        for (const Tensor& t : in) moved.push_back(t.defined() ? t.to(test_device()) : t);
-        const Tensor y = f(moved);
-        on_subject = on_subject && y.device() == test_device();
-        return y.to(Device::CPU);
-      },
-      inputs, opt);
-  if (!on_subject) return "f did not compute on the subject device";
-  return r;
+  return gradcheck_on(test_device(), f, inputs, opt);
 }
 
 // Restores cuda::allow_tf32() at scope exit.
