@@ -166,6 +166,9 @@ struct PendingGrad {
 PendingGrad pending_grad(const Tensor& t);
 // Multiplies the pending factor of t's gradient by `factor`.
 void scale_grad_later(const Tensor& t, double factor);
+// Clears t's gradient: to undefined (set_to_none, PyTorch's default) or to zeros in
+// place; either way a pending factor is dropped. (Optimizer::zero_grad, Module::zero_grad)
+void zero_grad(const Tensor& t, bool set_to_none = true);
 // Whether every element of t's stored gradient is known to be finite (clip_grad_norm_
 // found a finite norm since the gradient was last set); the loss scaler then skips its
 // own check.

@@ -214,13 +214,7 @@ Module& Module::to(Device device) {
 }
 
 void Module::zero_grad(bool set_to_none) {
-  for (const Tensor& p : parameters()) {
-    if (set_to_none || !p.grad().defined()) {
-      p.impl()->grad.reset();
-    } else {
-      p.grad().zero_();
-    }
-  }
+  for (const Tensor& p : parameters()) descent::zero_grad(p, set_to_none);
 }
 
 Module& Module::apply(const std::function<void(Module&)>& fn) {

@@ -23,6 +23,12 @@ Tensor Tensor::grad() const {
   return g;
 }
 
+void zero_grad(const Tensor& t, bool set_to_none) {
+  Tensor grad = pending_grad(t).grad;
+  if (!set_to_none && grad.defined()) grad.zero_();
+  Tensor(t).set_grad(set_to_none ? Tensor() : grad);
+}
+
 // ---- copies ----------------------------------------------------------------------
 
 Tensor Tensor::contiguous() const {

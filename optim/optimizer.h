@@ -54,11 +54,7 @@ class Optimizer {
   // Clears gradients: to undefined (set_to_none, PyTorch's default) or to zeros.
   void zero_grad(bool set_to_none = true) {
     for (size_t g = 0; g < num_groups(); ++g) {
-      for (Tensor p : params(g)) {
-        Tensor grad = pending_grad(p).grad;
-        if (!set_to_none && grad.defined()) grad.zero_();
-        p.set_grad(set_to_none ? Tensor() : grad);  // also drops a pending scale
-      }
+      for (const Tensor& p : params(g)) descent::zero_grad(p, set_to_none);
     }
   }
   // One update from the current .grad() of every parameter (parameters without a
