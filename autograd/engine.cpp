@@ -150,7 +150,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges,
       if (i < in_grads.size() && in_grads[i].defined()) {
         Tensor g = std::move(in_grads[i]);
         const TensorMeta& m = node->inputs[i];
-        if (anomaly_enabled()) check_anomaly(g, node->name(), "backward");
+        if (anomaly_enabled()) check_anomaly(g, node->name(), AnomalyPhase::Backward);
         g = sum_to(g, m.shape);
         if (g.dtype() != m.dtype) g = g.to(m.dtype);
         add_to_buffer(task, next, e.input_nr, std::move(g));
@@ -225,15 +225,15 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   return task.captured;
 }
 
-void check_anomaly(const Tensor& t, std::string_view op, std::string_view where) {
+void check_anomaly(const Tensor& t, std::string_view op, AnomalyPhase phase) {
   if (!t.defined() || !is_floating(t.dtype())) return;
-  if (current_backward && where == "forward") {  // an op inside some node's backward
+  if (current_backward && phase == AnomalyPhase::Forward) {  // an op inside some node's backward
     check(backend_for(t).all_finite(t), current_backward->name(),
           "anomaly detected: backward produced NaN or Inf (in {}, shape {})", op, t.shape());
     return;
   }
   check(backend_for(t).all_finite(t), op, "anomaly detected: {} produced NaN or Inf (shape {})",
-        where, t.shape());
+        phase == AnomalyPhase::Forward ? "forward" : "backward", t.shape());
 }
 
 }  // namespace descent::autograd

@@ -105,11 +105,27 @@ constexpr bool is_bool_result(BinaryOp op) {
     case BinaryOp::Ge:
     case BinaryOp::LogicalAnd:
     case BinaryOp::LogicalOr: return true;
-    default: return false;
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Pow:
+    case BinaryOp::Minimum:
+    case BinaryOp::Maximum:
+    case BinaryOp::ReluBackward:
+    case BinaryOp::SigmoidBackward:
+    case BinaryOp::TanhBackward: return false;
   }
+  return false;
 }
 
 // ---- reductions ------------------------------------------------------------------
 enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin, All, Any };
+
+constexpr std::string_view op_name(ReduceOp op) {
+  constexpr std::string_view names[] = {"sum", "max", "min", "argmax", "argmin", "all", "any"};
+  static_assert(std::size(names) == size_t(ReduceOp::Any) + 1);
+  return names[int(op)];
+}
 
 }  // namespace descent

@@ -7,6 +7,50 @@
 
 namespace descent {
 
+// ---- op/dtype support --------------------------------------------------------------
+
+DTypeKind dtype_kind(DType dt) {
+  switch (dt) {
+    case DType::F32:
+    case DType::F64:
+    case DType::F16:
+    case DType::BF16: return DTypeKind::Floating;
+    case DType::I32:
+    case DType::I64: return DTypeKind::Integral;
+    case DType::Bool: return DTypeKind::Bool;
+  }
+  fail("dtype_kind", fmt::format("invalid dtype code {}", int(dt)));
+}
+
+namespace {
+
+template <class Op>
+[[noreturn]] void fail_unsupported_in(std::string_view family, Op op, DType dt) {
+  const std::string_view expected = domain_name(op_domain(op));
+  if (dt == DType::Bool) {
+    fail(family,
+         fmt::format("{} is not defined for bool tensors, expected {}", op_name(op), expected));
+  }
+  fail(family,
+       fmt::format("{} is not defined for dtype {}, expected {}", op_name(op), dt, expected));
+}
+
+}  // namespace
+
+void fail_unsupported(UnaryOp op, DType dt) { fail_unsupported_in("unary", op, dt); }
+void fail_unsupported(BinaryOp op, DType dt) { fail_unsupported_in("binary", op, dt); }
+void fail_unsupported(ReduceOp op, DType dt) { fail_unsupported_in("reduce", op, dt); }
+
+void check_supported(UnaryOp op, DType dt) {
+  if (!supports(op, dtype_kind(dt))) fail_unsupported(op, dt);
+}
+void check_supported(BinaryOp op, DType dt) {
+  if (!supports(op, dtype_kind(dt))) fail_unsupported(op, dt);
+}
+void check_supported(ReduceOp op, DType dt) {
+  if (!supports(op, dtype_kind(dt))) fail_unsupported(op, dt);
+}
+
 // ---- reductions --------------------------------------------------------------------
 
 uint32_t check_reduce(const ReduceArgs& a) {

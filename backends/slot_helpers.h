@@ -4,6 +4,7 @@
 // the same arguments and reject bad ones with the same Error. Host code (fmt through
 // core/error.h): the .cu files never include it.
 #include <descent/backends/backend.h>
+#include <descent/backends/op_support.h>
 
 #include <cstdint>
 #include <initializer_list>
@@ -11,6 +12,19 @@
 #include <string_view>
 
 namespace descent {
+
+// ---- op/dtype support (backends/op_support.h's table) ---------------------------------
+DTypeKind dtype_kind(DType dt);
+// Throw, under the slot family's name (unary, binary, reduce), naming the op, the dtype
+// and what the op expects, unless op_support.h's table accepts `dt` for `op`. ops/ calls
+// them before it runs a kernel; the backends call them at the start of their slots.
+void check_supported(UnaryOp op, DType dt);
+void check_supported(BinaryOp op, DType dt);
+void check_supported(ReduceOp op, DType dt);
+// The error check_supported throws, for a switch's explicit list of rejected ops.
+[[noreturn]] void fail_unsupported(UnaryOp op, DType dt);
+[[noreturn]] void fail_unsupported(BinaryOp op, DType dt);
+[[noreturn]] void fail_unsupported(ReduceOp op, DType dt);
 
 // ---- reductions --------------------------------------------------------------------
 // Checks reduce's output (contiguous, x's shape with the reduced dims set to 1, i64 for

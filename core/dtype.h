@@ -176,7 +176,9 @@ decltype(auto) visit_floating(DType t, std::string_view op, F&& f) {
     case DType::F64: return f.template operator()<double>();
     case DType::F16: return f.template operator()<Half>();
     case DType::BF16: return f.template operator()<BFloat16>();
-    default: break;
+    case DType::I32:
+    case DType::I64:
+    case DType::Bool: break;
   }
   fail(op, fmt::format("expected a floating dtype (f32, f64, f16, bf16), got {}", dtype_name(t)));
 }

@@ -33,7 +33,7 @@ void connect(Node& node, const std::shared_ptr<Node>& self, const std::vector<Te
 }
 
 void check_outputs_finite(std::string_view op, const std::vector<Tensor*>& outputs) {
-  for (Tensor* t : outputs) check_anomaly(*t, op, "forward");
+  for (Tensor* t : outputs) check_anomaly(*t, op, AnomalyPhase::Forward);
 }
 
 std::vector<Tensor> check_grad_count(std::string_view op, std::vector<Tensor>&& g, size_t want) {

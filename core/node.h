@@ -59,8 +59,12 @@ class AccumulateGrad final : public Node {
   std::weak_ptr<TensorImpl> leaf_;
 };
 
+// Which pass produced the tensor check_anomaly inspects: a forward op's output (which
+// may run inside some node's backward) or a gradient the engine passes along.
+enum class AnomalyPhase : uint8_t { Forward, Backward };
+
 // Throws naming `op` when anomaly mode is on and `t` holds a NaN or Inf. Defined with
 // the engine (autograd/engine.cpp), which knows the node whose backward is running.
-void check_anomaly(const Tensor& t, std::string_view op, std::string_view where);
+void check_anomaly(const Tensor& t, std::string_view op, AnomalyPhase phase);
 
 }  // namespace descent::autograd

@@ -1,3 +1,4 @@
+#include <descent/backends/slot_helpers.h>
 #include <descent/ops/dispatch.h>
 
 namespace descent::ops {
@@ -12,6 +13,7 @@ void check_defined(const Tensor& t, std::string_view op, std::string_view what) 
 }
 
 Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p) {
+  check_supported(op, x.dtype());
   const bool to_bool = op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
   Tensor out =
       Tensor::empty(x.shape(), {.dtype = to_bool ? DType::Bool : x.dtype(), .device = x.device()});
@@ -23,6 +25,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, std:
   check_defined(a, name, "first operand");
   check_defined(b, name, "second operand");
   check_same_device(a, b, name);
+  check_supported(op, compute);  // before the operands are converted
   const Shape shape =
       a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), name);
   const Tensor ac = a.dtype() == compute ? a : a.to(compute);

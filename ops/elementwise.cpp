@@ -127,20 +127,20 @@ struct PowScalar {
   }
 };
 
+// minimum (kMax false) and maximum (true): one struct, each with its own name.
+template <bool kMax>
 struct Minmax {
-  static constexpr std::string_view name = "minimum/maximum";
+  static constexpr std::string_view name = kMax ? "maximum" : "minimum";
   Tensor a, b;
-  bool is_max = false;
-  Tensor forward(const Tensor& a_, const Tensor& b_, bool mx) {
+  Tensor forward(const Tensor& a_, const Tensor& b_) {
     a = a_;
     b = b_;
-    is_max = mx;
-    return ops::binary(mx ? BinaryOp::Maximum : BinaryOp::Minimum, a_, b_, result_type(a_, b_),
-                       mx ? "maximum" : "minimum");
+    return ops::binary(kMax ? BinaryOp::Maximum : BinaryOp::Minimum, a_, b_, result_type(a_, b_),
+                       name);
   }
   std::vector<Tensor> backward(const Tensor& g) {
     // The winner gets the gradient; ties split it evenly (as PyTorch).
-    Tensor wins = (is_max ? gt(a, b) : lt(a, b)).to(g.dtype());
+    Tensor wins = (kMax ? gt(a, b) : lt(a, b)).to(g.dtype());
     Tensor ties = eq(a, b).to(g.dtype());
     Tensor wa = wins + ties * 0.5;
     return {g * wa, g * (1.0 - wa)};
@@ -297,11 +297,11 @@ Tensor pow(const Tensor& a, Scalar e) {
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
   check_operands(a, b, "minimum");
-  return autograd::apply<Minmax>(a, b, false);
+  return autograd::apply<Minmax<false>>(a, b);
 }
 Tensor maximum(const Tensor& a, const Tensor& b) {
   check_operands(a, b, "maximum");
-  return autograd::apply<Minmax>(a, b, true);
+  return autograd::apply<Minmax<true>>(a, b);
 }
 Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
   ops::check_defined(c, "where", "condition");

@@ -2,6 +2,7 @@
 // gradients work). Each struct computes its result in the keepdim shape and reshapes
 // at the end; backwards put the reduced dims back as size 1 and let broadcasting
 // spread the gradient.
+#include <descent/backends/slot_helpers.h>
 #include <descent/core/function.h>
 #include <descent/core/grad_mode.h>
 #include <descent/ops/dispatch.h>
@@ -15,6 +16,7 @@ namespace {
 
 // Runs a backend reduction; the result has the keepdim shape.
 Tensor reduce_kernel(ReduceOp op, const Tensor& x, uint32_t mask, DType out_dtype) {
+  check_supported(op, x.dtype());
   Tensor out = Tensor::empty(ops::reduced_shape(x.shape(), mask, true),
                              {.dtype = out_dtype, .device = x.device()});
   backend_for(x).reduce({.op = op, .x = x, .dims = mask, .out = out});

@@ -83,9 +83,11 @@ Tensor& Tensor::copy_(const Tensor& src) {
   check(defined() && src.defined(), "copy_", "tensor is undefined");
   check(!(GradMode::is_enabled() && requires_grad() && is_leaf()), "copy_",
         "a leaf tensor that requires grad cannot be modified in place; use NoGradGuard");
-  broadcast_shapes(src.shape(), shape(), "copy_");
-  check(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), "copy_",
-        "source shape {} does not broadcast to destination shape {}", src.shape(), shape());
+  // broadcast_shapes throws when the shapes do not broadcast at all; the result must
+  // also be the destination's own shape.
+  const Shape joint = broadcast_shapes(src.shape(), shape(), "copy_");
+  check(joint == shape(), "copy_", "source shape {} does not broadcast to destination shape {}",
+        src.shape(), shape());
   Backend& be = backend_for(device().is_cpu() ? src.device() : device());
   be.copy(src, *this);
   return *this;

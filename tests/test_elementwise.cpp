@@ -2,6 +2,8 @@
 // parallel threshold, contiguous, broadcast and strided), dtype promotion, gradients
 // (first and second order) and errors. Every TEST_P runs once per device (cpu, cuda);
 // the rest are CPU-only, each says why.
+#include <descent/backends/op_support.h>
+
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -461,12 +463,26 @@ TEST(ElementwiseCpu, Errors) {
                    "where: condition is an undefined tensor");
   EXPECT_THROW_MSG(sub(from_vector<bool>({true}), from_vector<bool>({false})),
                    "binary: sub is not defined for bool tensors");
+  // ops/ rejects an op the dtype lacks before any kernel runs, with what it expects.
+  EXPECT_THROW_MSG(exp(zeros({2}, {.dtype = DType::I64})),
+                   "unary: exp is not defined for dtype i64, expected a floating dtype");
+  EXPECT_THROW_MSG(neg(from_vector<bool>({true})), "unary: neg is not defined for bool tensors");
   EXPECT_THROW_MSG(zeros({2}, {.dtype = DType::I64}).requires_grad_(),
                    "only floating tensors can require gradients");
   // Floating division by zero is IEEE, not an error.
   EXPECT_EQ((from_vector<float>({1, -1}) / 0.0).to_vector<float>(),
             (std::vector<float>{float(kInf), -float(kInf)}));
 }
+
+// backends/op_support.h: the one table of which dtypes each op accepts.
+static_assert(supports(UnaryOp::Neg, DTypeKind::Integral) &&
+              !supports(UnaryOp::Neg, DTypeKind::Bool));
+static_assert(supports(UnaryOp::Abs, DTypeKind::Bool) &&
+              !supports(UnaryOp::Exp, DTypeKind::Integral));
+static_assert(supports(BinaryOp::Maximum, DTypeKind::Bool) &&
+              !supports(BinaryOp::Lt, DTypeKind::Bool));
+static_assert(!supports(ReduceOp::Sum, DTypeKind::Bool) &&
+              supports(ReduceOp::Any, DTypeKind::Bool));
 
 // Needs both devices at once, so not per device.
 TEST(ElementwiseAcrossDevices, DifferentDevicesThrow) {

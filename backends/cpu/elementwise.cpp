@@ -3,6 +3,7 @@
 #include <descent/backends/cpu/cpu_backend.h>
 #include <descent/backends/cpu/loops.h>
 #include <descent/backends/integer_math.h>
+#include <descent/backends/slot_helpers.h>
 
 #include <atomic>
 #include <cmath>
@@ -126,7 +127,21 @@ void unary_integral(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams 
     }
     case UnaryOp::IsFinite: return unary_loop<T, bool>(x, out, [](C) { return true; });
     case UnaryOp::LogicalNot: return unary_loop<T, bool>(x, out, [](C v) { return v == C(0); });
-    default: fail("unary", fmt::format("{} is not defined for dtype {}", op_name(op), x.dtype()));
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Softplus:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Elu:
+    case UnaryOp::PowScalar: fail_unsupported(op, x.dtype());  // floating only (op_support.h)
   }
 }
 
@@ -212,13 +227,30 @@ void unary_bool(UnaryOp op, const Tensor& x, const Tensor& out) {
     case UnaryOp::Sign:
     case UnaryOp::Square:
     case UnaryOp::Relu: return unary_loop<bool, bool>(x, out, [](bool v) { return v; });
-    default: fail("unary", fmt::format("{} is not defined for bool tensors", op_name(op)));
+    case UnaryOp::Neg:
+    case UnaryOp::Clamp:
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Softplus:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Elu:
+    case UnaryOp::PowScalar: fail_unsupported(op, DType::Bool);  // not for bool (op_support.h)
   }
 }
 
 }  // namespace
 
 void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
+  check_supported(op, x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
     if constexpr (std::is_same_v<T, bool>) {
       unary_bool(op, x, out);
@@ -231,6 +263,7 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryPara
 }
 
 void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  check_supported(op, a.dtype());
   visit_dtype(a.dtype(), [&]<class T>() {
     if constexpr (std::is_same_v<T, bool>) {
       // Bool arithmetic goes through i32-free logic: only logical/compare ops make sense.
@@ -247,7 +280,16 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
           return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x == y; });
         case BinaryOp::Ne:
           return binary_loop<bool, bool>(a, b, out, [](bool x, bool y) { return x != y; });
-        default: fail("binary", fmt::format("{} is not defined for bool tensors", op_name(op)));
+        case BinaryOp::Sub:
+        case BinaryOp::Div:
+        case BinaryOp::Pow:
+        case BinaryOp::Lt:
+        case BinaryOp::Le:
+        case BinaryOp::Gt:
+        case BinaryOp::Ge:
+        case BinaryOp::ReluBackward:
+        case BinaryOp::SigmoidBackward:
+        case BinaryOp::TanhBackward: fail_unsupported(op, DType::Bool);  // op_support.h
       }
     } else {
       binary_typed<T>(op, a, b, out);

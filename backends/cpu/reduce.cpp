@@ -408,7 +408,7 @@ void run_pass(ReduceOp op, const Tensor& v, const Layout& l, const Tensor& out) 
     }
     visit_dtype(v.dtype(), [&]<class T>() {
       if constexpr (std::is_same_v<T, bool>) {
-        fail("sum", "sum of a bool tensor: convert it to an integer dtype first");
+        fail_unsupported(ReduceOp::Sum, DType::Bool);
       } else if constexpr (!std::is_same_v<T, compute_t<T>>) {
         if (out.dtype() == DType::F32) return run_sum<T, float>(v, l, out);
         run_sum<T, T>(v, l, out);
@@ -440,6 +440,7 @@ void run_pass(ReduceOp op, const Tensor& v, const Layout& l, const Tensor& out) 
 void CpuBackend::reduce(const ReduceArgs& a) {
   const Tensor& x = a.x;
   const Tensor& out = a.out;
+  check_supported(a.op, x.dtype());
   const bool is_arg = a.op == ReduceOp::ArgMax || a.op == ReduceOp::ArgMin;
   const uint32_t dims = check_reduce(a);
   if (x.numel() == 0) {

@@ -5,11 +5,10 @@
 // LoopGeometry and its contiguous fast path, and the launch shape of grid-stride loops.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <descent/backends/cuda/kernels.h>
 
 #include <cstdint>
 #include <type_traits>
-
-#include <descent/backends/cuda/kernels.h>
 
 namespace descent::cuda {
 
@@ -67,8 +66,11 @@ cudaError_t visit_floating(KDType dt, F&& f) {
     case KDType::F64: return f.template operator()<double>();
     case KDType::F16: return f.template operator()<__half>();
     case KDType::BF16: return f.template operator()<__nv_bfloat16>();
-    default: return cudaErrorInvalidValue;
+    case KDType::I32:
+    case KDType::I64:
+    case KDType::Bool: return cudaErrorInvalidValue;
   }
+  return cudaErrorInvalidValue;
 }
 
 // Calls f.template operator()<E>() with the unsigned word of elem_size bytes (1, 2, 4 or

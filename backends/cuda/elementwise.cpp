@@ -1,6 +1,7 @@
 // The CUDA backend's elementwise slots (unary, binary, where): argument checks with
-// the CPU backend's messages, the dtype rules of backends/cpu/elementwise.cpp, and the
-// strided loop geometry; the kernels are in elementwise_kernels.cu.
+// the CPU backend's messages, the op/dtype table both backends read (op_support.h
+// through check_supported), and the strided loop geometry; the kernels are in
+// elementwise_kernels.cu.
 #include <descent/backends/cuda/cuda_backend.h>
 #include <descent/backends/cuda/cuda_check.h>
 #include <descent/backends/cuda/elementwise_kernels.h>
@@ -17,45 +18,6 @@ namespace {
 
 void check_on(const Tensor& t, Device dev, std::string_view op, std::string_view what) {
   check(t.device() == dev, op, "{} is on {}, expected {}", what, t.device(), dev);
-}
-
-// The ops the CPU backend defines on integer and bool tensors (cpu/elementwise.cpp).
-bool integral_unary_op(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Neg:
-    case UnaryOp::Abs:
-    case UnaryOp::Sign:
-    case UnaryOp::Square:
-    case UnaryOp::Relu:
-    case UnaryOp::Clamp:
-    case UnaryOp::IsFinite:
-    case UnaryOp::LogicalNot: return true;
-    default: return false;
-  }
-}
-bool bool_unary_op(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::LogicalNot:
-    case UnaryOp::IsFinite:
-    case UnaryOp::Abs:
-    case UnaryOp::Sign:
-    case UnaryOp::Square:
-    case UnaryOp::Relu: return true;
-    default: return false;
-  }
-}
-bool bool_binary_op(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Add:
-    case BinaryOp::Maximum:
-    case BinaryOp::LogicalOr:
-    case BinaryOp::Mul:
-    case BinaryOp::Minimum:
-    case BinaryOp::LogicalAnd:
-    case BinaryOp::Eq:
-    case BinaryOp::Ne: return true;
-    default: return false;
-  }
 }
 
 // The clamp bounds of an integer dtype, as the CPU computes them: ±inf (clamp_min /
@@ -80,23 +42,10 @@ void CudaBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryPar
         out.shape());
   check(out.dtype() == (to_bool ? DType::Bool : dt), "unary", "{}: output dtype {}, expected {}",
         op_name(op), out.dtype(), to_bool ? DType::Bool : dt);
+  check_supported(op, dt);
   UnaryScalars s{.alpha = p.alpha, .beta = p.beta};
-  if (dt == DType::Bool) {
-    if (!bool_unary_op(op)) {
-      fail("unary", fmt::format("{} is not defined for bool tensors", op_name(op)));
-    }
-  } else if (is_integral(dt)) {
-    if (!integral_unary_op(op)) {
-      fail("unary", fmt::format("{} is not defined for dtype {}", op_name(op), dt));
-    }
-    if (op == UnaryOp::Clamp) {
-      if (dt == DType::I32) {
-        integer_bounds<int32_t>(p, s);
-      } else {
-        integer_bounds<int64_t>(p, s);
-      }
-    }
-  }
+  if (op == UnaryOp::Clamp && dt == DType::I32) integer_bounds<int32_t>(p, s);
+  if (op == UnaryOp::Clamp && dt == DType::I64) integer_bounds<int64_t>(p, s);
   if (out.numel() == 0) return;
   const LoopGeometry<2> g = make_geometry<2>(out.shape(), {&out, &x});
   CUDA_CHECK(launch_unary(Launch{stream(), error_flag()}, op, kdtype(dt), to_bool, s, g,
@@ -117,9 +66,7 @@ void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Te
   check(broadcasts_to(a, out.shape()) && broadcasts_to(b, out.shape()), "binary",
         "{}: operand shapes {} and {} do not broadcast to the output shape {}", op_name(op),
         a.shape(), b.shape(), out.shape());
-  if (dt == DType::Bool && !bool_binary_op(op)) {
-    fail("binary", fmt::format("{} is not defined for bool tensors", op_name(op)));
-  }
+  check_supported(op, dt);
   if (out.numel() == 0) return;
   const LoopGeometry<3> g = make_geometry<3>(out.shape(), {&out, &a, &b});
   const Launch l{stream(), error_flag()};

@@ -78,16 +78,52 @@ __device__ __forceinline__ C unary_int(UnaryOp op, C v, C lo, C hi) {
     }
     case UnaryOp::IsFinite: return C(1);
     case UnaryOp::LogicalNot: return v == 0 ? C(1) : C(0);
-    default: return C(0);  // the host rejects the other ops
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Softplus:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Elu:
+    case UnaryOp::PowScalar: return C(0);  // floating only: launch_unary rejects them
   }
+  return C(0);
 }
 
 __device__ __forceinline__ bool unary_bool(UnaryOp op, bool v) {
   switch (op) {
     case UnaryOp::LogicalNot: return !v;
     case UnaryOp::IsFinite: return true;
-    default: return v;  // abs, sign, square, relu: the identity on {0, 1}
+    case UnaryOp::Abs:
+    case UnaryOp::Sign:
+    case UnaryOp::Square:
+    case UnaryOp::Relu: return v;  // the identity on {0, 1}
+    case UnaryOp::Neg:
+    case UnaryOp::Clamp:
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Softplus:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Elu:
+    case UnaryOp::PowScalar: return false;  // not for bool: launch_unary rejects them
   }
+  return false;
 }
 
 // The op's scalars in the compute type: alpha/beta (floating) or lo/hi (integers).
@@ -136,8 +172,17 @@ __device__ __forceinline__ C binary_float(BinaryOp op, C x, C y) {
       return x < y ? y : x;
     case BinaryOp::SigmoidBackward: return x * y * (C(1) - y);
     case BinaryOp::TanhBackward: return x * (C(1) - mul_rn(y, y));
-    default: return x;  // binary_numeric's ops
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::LogicalOr:
+    case BinaryOp::ReluBackward: return x;  // binary_numeric's ops
   }
+  return x;
 }
 
 template <class C>
@@ -165,8 +210,17 @@ __device__ __forceinline__ C binary_int(BinaryOp op, C x, C y, int* flag) {
     case BinaryOp::Maximum: return x < y ? y : x;
     case BinaryOp::SigmoidBackward: return C(U(x) * U(y) * (U(1) - U(y)));
     case BinaryOp::TanhBackward: return C(U(x) * (U(1) - U(y) * U(y)));
-    default: return x;  // binary_numeric's ops
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::LogicalOr:
+    case BinaryOp::ReluBackward: return x;  // binary_numeric's ops
   }
+  return x;
 }
 
 // Floats and integers: the ops with one formula for both (comparisons, logic and
@@ -183,7 +237,15 @@ __device__ __forceinline__ C binary_numeric(BinaryOp op, C x, C y, int* flag) {
     case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
     case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
     case BinaryOp::ReluBackward: return y > C(0) ? x : C(0);
-    default: break;
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Pow:
+    case BinaryOp::Minimum:
+    case BinaryOp::Maximum:
+    case BinaryOp::SigmoidBackward:
+    case BinaryOp::TanhBackward: break;  // binary_float's or binary_int's, below
   }
   if constexpr (std::is_floating_point_v<C>) {
     return binary_float(op, x, y);
@@ -202,8 +264,18 @@ __device__ __forceinline__ bool binary_bool(BinaryOp op, bool x, bool y) {
     case BinaryOp::LogicalAnd: return x && y;
     case BinaryOp::Eq: return x == y;
     case BinaryOp::Ne: return x != y;
-    default: return false;  // the host rejects the other ops
+    case BinaryOp::Sub:
+    case BinaryOp::Div:
+    case BinaryOp::Pow:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::ReluBackward:
+    case BinaryOp::SigmoidBackward:
+    case BinaryOp::TanhBackward: return false;  // not for bool: launch_binary rejects them
   }
+  return false;
 }
 
 template <class T>
@@ -373,6 +445,7 @@ cudaError_t where_typed(Launch l, const LoopGeometry<4>& g, int64_t n, void* out
 // ---- launchers --------------------------------------------------------------------
 cudaError_t launch_unary(Launch l, UnaryOp op, KDType dt, bool bool_out, UnaryScalars s,
                          const LoopGeometry<2>& g, int64_t n, void* out, const void* x) {
+  if (!supports(op, dtype_kind(dt))) return cudaErrorInvalidValue;  // op_support.h
   if (n == 0) return cudaSuccess;
   return visit(dt, [&]<class T>() -> cudaError_t {
     const Consts<T> k = make_consts<T>(s);
@@ -394,6 +467,7 @@ cudaError_t launch_unary(Launch l, UnaryOp op, KDType dt, bool bool_out, UnarySc
 
 cudaError_t launch_binary(Launch l, BinaryOp op, KDType dt, bool bool_out, const LoopGeometry<3>& g,
                           int64_t n, void* out, const void* a, const void* b, int* flag) {
+  if (!supports(op, dtype_kind(dt))) return cudaErrorInvalidValue;  // op_support.h
   if (n == 0) return cudaSuccess;
   return visit(dt, [&]<class T>() -> cudaError_t {
     const int esize[3] = {bool_out ? 1 : int(sizeof(T)), int(sizeof(T)), int(sizeof(T))};

@@ -46,8 +46,12 @@ inline cudnnDataType_t cudnn_dtype(DType dt) {
     case DType::F64: return CUDNN_DATA_DOUBLE;
     case DType::F16: return CUDNN_DATA_HALF;
     case DType::BF16: return CUDNN_DATA_BFLOAT16;
-    default: return CUDNN_DATA_FLOAT;
+    case DType::F32:
+    case DType::I32:
+    case DType::I64:
+    case DType::Bool: return CUDNN_DATA_FLOAT;
   }
+  return CUDNN_DATA_FLOAT;
 }
 
 }  // namespace descent::cuda

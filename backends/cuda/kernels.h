@@ -7,6 +7,7 @@
 #include <cuda_runtime_api.h>
 #include <descent/backends/loop_geometry.h>
 #include <descent/backends/op_kinds.h>
+#include <descent/backends/op_support.h>
 
 #include <cstdint>
 
@@ -14,6 +15,20 @@ namespace descent::cuda {
 
 // core/dtype.h's DType codes (checked by a static_assert in copy.cpp).
 enum class KDType : uint8_t { F32, F64, F16, BF16, I32, I64, Bool };
+
+// op_support.h's family of a dtype, for the launchers' checks against its table.
+constexpr DTypeKind dtype_kind(KDType dt) {
+  switch (dt) {
+    case KDType::F32:
+    case KDType::F64:
+    case KDType::F16:
+    case KDType::BF16: return DTypeKind::Floating;
+    case KDType::I32:
+    case KDType::I64: return DTypeKind::Integral;
+    case KDType::Bool: return DTypeKind::Bool;
+  }
+  return DTypeKind::Bool;
+}
 
 // A launch's stream and, for the index kernels, the device error flag
 // (CudaBackend::error_flag).

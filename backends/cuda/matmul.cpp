@@ -177,7 +177,9 @@ void CudaBackend::matmul(const MatmulArgs& args) {
       alpha = &alpha_d;
       beta = &beta_d;
       break;
-    default: fail(kOp, fmt::format("dtype {} is not supported on cuda", dt));
+    case DType::I32:
+    case DType::I64:
+    case DType::Bool: fail(kOp, fmt::format("dtype {} is not supported on cuda", dt));
   }
   cublasHandle_t h = cublas();
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));

@@ -40,7 +40,11 @@ cudaError_t launch_rule(KDType dt, const void* chunk, Launch l) {
   switch (dt) {
     case KDType::F32: optim_kernel<Rule, float><<<blocks, kOptimThreads, 0, l.stream>>>(c); break;
     case KDType::F64: optim_kernel<Rule, double><<<blocks, kOptimThreads, 0, l.stream>>>(c); break;
-    default: return cudaErrorInvalidValue;
+    case KDType::F16:
+    case KDType::BF16:
+    case KDType::I32:
+    case KDType::I64:
+    case KDType::Bool: return cudaErrorInvalidValue;  // params are f32 or f64
   }
   return cudaGetLastError();
 }

@@ -58,14 +58,12 @@ void CudaBackend::reduce(const ReduceArgs& a) {
   const Tensor& out = a.out;
   check_device(device(), x, "reduce");
   check_device(device(), out, "reduce");
+  check_supported(a.op, x.dtype());
   const bool is_arg = a.op == ReduceOp::ArgMax || a.op == ReduceOp::ArgMin;
   const uint32_t dims = check_reduce(a);
   // An empty reduced dim falls through: a plan with r == 0 writes the op's identity (0,
   // true, false).
   if (x.numel() == 0 && !empty_reduce_writes_identity(a, dims)) return;  // nothing to write
-  if (a.op == ReduceOp::Sum && x.dtype() == DType::Bool) {
-    fail("sum", "sum of a bool tensor: convert it to an integer dtype first");
-  }
   const ReducePlan plan = plan_for(x, dims);
   if (plan.outputs == 0) return;
   Tensor part_v, part_i;

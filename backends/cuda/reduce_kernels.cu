@@ -51,7 +51,10 @@ __device__ __forceinline__ State<A> identity(ReduceOp op) {
     case ReduceOp::Sum:
     case ReduceOp::Any: return {A(0), 0};
     case ReduceOp::All: return {A(1), 0};
-    default: break;
+    case ReduceOp::Max:
+    case ReduceOp::Min:
+    case ReduceOp::ArgMax:
+    case ReduceOp::ArgMin: break;  // the extreme value of A, below
   }
   if constexpr (std::is_floating_point_v<A>) {
     const A inf = std::numeric_limits<A>::infinity();
@@ -100,8 +103,13 @@ __device__ __forceinline__ State<A> element(ReduceOp op, const T* p, int64_t r) 
   switch (op) {
     case ReduceOp::All:
     case ReduceOp::Any: return {A(c != compute_t<T>(0)), 0};
-    default: return {A(c), r};
+    case ReduceOp::Sum:
+    case ReduceOp::Max:
+    case ReduceOp::Min:
+    case ReduceOp::ArgMax:
+    case ReduceOp::ArgMin: return {A(c), r};
   }
+  return {A(c), r};
 }
 
 template <class A>
@@ -136,7 +144,9 @@ __device__ __forceinline__ void write_result(ReduceOp op, void* out, int64_t o, 
     case ReduceOp::ArgMin: static_cast<int64_t*>(out)[o] = s.i; return;
     case ReduceOp::All:
     case ReduceOp::Any: static_cast<bool*>(out)[o] = s.v != A(0); return;
-    default: static_cast<T*>(out)[o] = convert<T>(s.v); return;
+    case ReduceOp::Sum:
+    case ReduceOp::Max:
+    case ReduceOp::Min: static_cast<T*>(out)[o] = convert<T>(s.v); return;
   }
 }
 
@@ -213,6 +223,7 @@ __global__ void nonfinite_batch_kernel(FiniteBatch b, int* flag) {
 
 cudaError_t launch_reduce(ReduceOp op, KDType dt, const void* x, void* out, const ReducePlan& plan,
                           void* partial_values, int64_t* partial_indices, Launch l) {
+  if (!supports(op, dtype_kind(dt))) return cudaErrorInvalidValue;  // op_support.h
   if (plan.outputs == 0) return cudaSuccess;
   return visit(dt, [&]<class T>() {
     using A = acc_t<T>;

@@ -32,8 +32,11 @@ inline KDType reduce_partial_dtype(KDType dt) {
     case KDType::F32:
     case KDType::F16:
     case KDType::BF16: return KDType::F32;
-    default: return KDType::I64;
+    case KDType::I32:
+    case KDType::I64:
+    case KDType::Bool: return KDType::I64;
   }
+  return KDType::I64;
 }
 
 // out = op over x (dtype dt). Sum/Max/Min write dt, ArgMax/ArgMin i64, All/Any bool.
