@@ -2,6 +2,9 @@
 #include <descent/backends/backend.h>
 #include <descent/ops/elementwise.h>
 
+#include <cmath>
+#include <limits>
+
 namespace descent::amp {
 
 GradScaler::GradScaler(GradScalerOptions opt) : opt_(opt), scale_(opt.init_scale) {
@@ -36,23 +39,56 @@ void GradScaler::unscale_(optim::Optimizer& opt) {
 }
 
 namespace {
-// Whether every gradient of `opt` is finite: one wait per device for all of them
-// (all_finite_multi), over those clip_grad_norm_ has not already found finite. A
-// pending scale of 1/scale ≤ 1 cannot turn a finite gradient infinite (with a scale
-// below 1 an overflow of the product goes unseen, as it would be anyway in f64 models).
+// Whether every gradient of `opt` is finite once its pending scale is applied, with one
+// wait per device: all_finite_multi over the stored gradients not already found finite
+// by clip_grad_norm_ (a pending factor of at most 1 keeps a finite value finite), and a
+// max-|g| read for those whose factor is above 1 (a loss scale below 1), which must not
+// overflow the dtype once multiplied.
 bool grads_finite(const optim::Optimizer& opt) {
   std::vector<Tensor> unknown;
+  struct Amplified {
+    Tensor grad;
+    double scale;
+  };
+  std::vector<Amplified> amplified;
   for (const Tensor& p : opt.parameters()) {
-    Tensor g = pending_grad(p).grad;
-    if (g.defined() && !grad_known_finite(p)) unknown.push_back(std::move(g));
+    PendingGrad g = pending_grad(p);
+    if (!g.grad.defined()) continue;
+    const double s = std::fabs(g.scale);
+    if (s > 1) {
+      amplified.push_back({std::move(g.grad), s});
+    } else if (!grad_known_finite(p)) {
+      unknown.push_back(std::move(g.grad));
+    }
   }
   for (const auto& [dev, here] :
        split_by_device(std::move(unknown), [](const Tensor& g) { return g.device(); })) {
     if (!backend_for(dev).all_finite_multi(here)) return false;
   }
+  for (const auto& [dev, here] :
+       split_by_device(std::move(amplified), [](const Amplified& a) { return a.grad.device(); })) {
+    std::vector<Tensor> grads;
+    for (const Amplified& a : here) grads.push_back(a.grad);
+    const Tensor out = Tensor::empty({int64_t(grads.size())}, {.dtype = DType::F64, .device = dev});
+    backend_for(dev).power_sums({.xs = grads, .p = INFINITY, .out = out});
+    const std::vector<double> max_abs = out.to_vector<double>();
+    for (size_t k = 0; k < here.size(); ++k) {
+      const double limit = here[k].grad.dtype() == DType::F64 ? std::numeric_limits<double>::max()
+                                                              : std::numeric_limits<float>::max();
+      if (!(max_abs[k] * here[k].scale <= limit)) return false;  // also false for NaN
+    }
+  }
   return true;
 }
 }  // namespace
+
+bool GradScaler::check_inf(const optim::Optimizer& opt, PerOptimizer& st) {
+  if (!st.checked) {
+    st.found_inf = !grads_finite(opt);
+    st.checked = true;
+  }
+  return st.found_inf;
+}
 
 bool GradScaler::step(optim::Optimizer& opt) {
   if (!enabled()) {
@@ -63,8 +99,7 @@ bool GradScaler::step(optim::Optimizer& opt) {
   check(!st.stepped, "GradScaler.step", "step() has already been called since the last update()");
   if (!st.unscaled) unscale_(opt);
   st.stepped = true;
-  st.found_inf = !grads_finite(opt);
-  if (st.found_inf) return false;
+  if (check_inf(opt, st)) return false;
   opt.step();
   return true;
 }
@@ -74,7 +109,7 @@ void GradScaler::update() {
   check(!per_opt_.empty(), "GradScaler.update",
         "no inf checks were recorded prior to update(): call step() (or unscale_) first");
   bool found_inf = false;
-  for (const auto& [o, st] : per_opt_) found_inf |= st.found_inf;
+  for (auto& [o, st] : per_opt_) found_inf |= check_inf(*o, st);  // unscaled, not stepped: now
   if (found_inf) {
     scale_ *= opt_.backoff_factor;
     growth_tracker_ = 0;
@@ -87,7 +122,8 @@ void GradScaler::update() {
 
 bool GradScaler::found_inf(const optim::Optimizer& opt) const {
   auto it = per_opt_.find(&opt);
-  return it != per_opt_.end() && it->second.found_inf;
+  if (it == per_opt_.end()) return false;
+  return it->second.checked ? it->second.found_inf : !grads_finite(opt);
 }
 
 StateDict GradScaler::state_dict() const {

@@ -50,7 +50,8 @@ class GradScaler {
   double get_scale() const { return enabled() ? scale_ : 1.0; }
   bool enabled() const { return opt_.enabled; }
   int64_t growth_tracker() const { return growth_tracker_; }
-  // Whether the last step() of `opt` was skipped (inf/NaN found).
+  // Whether `opt`'s gradients hold an inf/NaN this iteration (after unscale_ or step(); a
+  // skipped step).
   bool found_inf(const optim::Optimizer& opt) const;
 
   StateDict state_dict() const;
@@ -60,8 +61,11 @@ class GradScaler {
   struct PerOptimizer {
     bool unscaled = false;
     bool stepped = false;
+    bool checked = false;  // found_inf is known (checked once, at step() or update())
     bool found_inf = false;
   };
+  // The inf check of `opt`'s gradients, run once per iteration.
+  static bool check_inf(const optim::Optimizer& opt, PerOptimizer& st);
   GradScalerOptions opt_;
   double scale_;
   int64_t growth_tracker_ = 0;

@@ -177,6 +177,7 @@ void Module::convert(const std::function<Tensor(const Tensor&)>& fn) {
     targets.push_back(t);
     if (t.impl()->grad && seen.insert(t.impl()->grad.get()).second) {
       targets.emplace_back(t.impl()->grad);
+      set_grad_known_finite(t, false);  // a conversion may overflow it
     }
   };
   for (const auto& [name, t] : named_parameters()) add(t);

@@ -13,14 +13,14 @@ namespace descent {
 // place, the first time someone outside the optimizer step asks for the gradient.
 Tensor Tensor::grad() const {
   if (!impl_ || !impl_->grad) return Tensor();
-  Tensor g(impl_->grad);
   if (impl_->grad_scale != 1.0) {
     NoGradGuard no_grad;
-    mul_(g, impl_->grad_scale);
+    // Out of place: the stored gradient may share memory with another tensor's.
+    impl_->grad = (Tensor(impl_->grad) * impl_->grad_scale).impl_ptr();
     impl_->grad_scale = 1.0;
   }
   impl_->grad_known_finite = false;  // the caller may write to it
-  return g;
+  return Tensor(impl_->grad);
 }
 
 void zero_grad(const Tensor& t, bool set_to_none) {

@@ -25,9 +25,14 @@ std::vector<double> grad_power_sums(const std::vector<Tensor>& params, double p)
     PendingGrad grad;
   };
   std::vector<Item> items;
+  // Orders other than 1, 2 and ∞ sum |g|^p of the true gradient: |stored|^p could
+  // overflow (or |scale|^p underflow) for a large p where the true norm does not.
+  const bool fold_scale = p == 1 || p == 2 || std::isinf(p);
   for (size_t i = 0; i < params.size(); ++i) {
     PendingGrad g = pending_grad(params[i]);
-    if (g.grad.defined()) items.push_back({i, std::move(g)});
+    if (!g.grad.defined()) continue;
+    if (!fold_scale && g.scale != 1.0) g = {params[i].grad(), 1.0};
+    items.push_back({i, std::move(g)});
   }
   for (auto& [dev, here] :
        split_by_device(std::move(items), [](const Item& it) { return it.grad.grad.device(); })) {

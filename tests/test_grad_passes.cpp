@@ -128,6 +128,7 @@ TEST(GradPasses, GradShowsTheTrueGradient) {
   EXPECT_EQ(pending_grad(p).grad.to_vector<float>(), (std::vector<float>{2, 4, 8}));  // untouched
   EXPECT_EQ(p.grad().to_vector<float>(), (std::vector<float>{0.25, 0.5, 1}));
   EXPECT_EQ(pending_grad(p).scale, 1.0);  // applied once
+  EXPECT_EQ(p.grad().dtype(), DType::F32);
   EXPECT_EQ(p.grad().to_vector<float>(), (std::vector<float>{0.25, 0.5, 1}));
   // A new gradient drops what was pending for the old one.
   scale_grad_later(p, 3.0);
@@ -176,4 +177,39 @@ TEST(GradPasses, PowerSumsMatchAnF64ReferenceOnAnyThreadCount) {
       EXPECT_NEAR(runs[0][i], want, 1e-10 * std::max(1.0, want)) << "p = " << p << ", x" << i;
     }
   }
+}
+
+// unscale_ without a step still feeds update(): an inf found then backs the scale off.
+TEST(GradPasses, UnscaleWithoutStepStillChecksForInf) {
+  Tensor p = zeros({2}, {.requires_grad = true});
+  optim::SGD opt({p}, {.lr = 0.1});
+  amp::GradScaler scaler({.init_scale = 8});
+  p.set_grad(from_vector<float>({1, INFINITY}));
+  scaler.unscale_(opt);
+  EXPECT_TRUE(scaler.found_inf(opt));
+  scaler.update();
+  EXPECT_EQ(scaler.get_scale(), 4.0);
+}
+
+// A loss scale below 1 makes the pending factor above 1: a finite stored gradient that
+// would overflow once multiplied is caught and the step skipped.
+TEST(GradPasses, AScaleBelowOneThatOverflowsSkipsTheStep) {
+  Tensor p = zeros({2}, {.requires_grad = true});
+  optim::SGD opt({p}, {.lr = 0.1});
+  amp::GradScaler scaler({.init_scale = 0.25});
+  p.set_grad(from_vector<float>({1, 1e38f}));  // × 4 overflows f32
+  EXPECT_FALSE(scaler.step(opt));
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{0, 0}));
+  scaler.update();
+  p.set_grad(from_vector<float>({1, 1e37f}));  // × 8 fits
+  EXPECT_TRUE(scaler.step(opt));
+}
+
+// A high norm order sums the true gradient, as clipping the unscaled gradient did.
+TEST(GradPasses, HighOrderNormsOfScaledGradients) {
+  Tensor p = zeros({3}, {.dtype = DType::F64, .requires_grad = true});
+  p.set_grad(from_vector<double>({65536.0 * 3, 65536.0 * 4, 0}));
+  scale_grad_later(p, 1.0 / 65536);
+  const double norm = nn::utils::clip_grad_norm_({p}, 1e9, 80.0);
+  EXPECT_NEAR(norm, std::pow(std::pow(3.0, 80) + std::pow(4.0, 80), 1.0 / 80), 1e-12);
 }
