@@ -1,6 +1,7 @@
 #include <descent/amp/grad_scaler.h>
 #include <descent/backends/backend.h>
 #include <descent/ops/elementwise.h>
+#include <descent/ops/reduce.h>
 
 #include <cmath>
 #include <limits>
@@ -46,17 +47,15 @@ namespace {
 // overflow the dtype once multiplied.
 bool grads_finite(const optim::Optimizer& opt) {
   std::vector<Tensor> unknown;
-  struct Amplified {
-    Tensor grad;
-    double scale;
-  };
-  std::vector<Amplified> amplified;
+  std::vector<Tensor> amplified;  // and their factors
+  std::vector<double> factors;
   for (const Tensor& p : opt.parameters()) {
     PendingGrad g = pending_grad(p);
     if (!g.grad.defined()) continue;
     const double s = std::fabs(g.scale);
     if (s > 1) {
-      amplified.push_back({std::move(g.grad), s});
+      amplified.push_back(std::move(g.grad));
+      factors.push_back(s);
     } else if (!grad_known_finite(p)) {
       unknown.push_back(std::move(g.grad));
     }
@@ -65,18 +64,11 @@ bool grads_finite(const optim::Optimizer& opt) {
        split_by_device(std::move(unknown), [](const Tensor& g) { return g.device(); })) {
     if (!backend_for(dev).all_finite_multi(here)) return false;
   }
-  for (const auto& [dev, here] :
-       split_by_device(std::move(amplified), [](const Amplified& a) { return a.grad.device(); })) {
-    std::vector<Tensor> grads;
-    for (const Amplified& a : here) grads.push_back(a.grad);
-    const Tensor out = Tensor::empty({int64_t(grads.size())}, {.dtype = DType::F64, .device = dev});
-    backend_for(dev).power_sums({.xs = grads, .p = INFINITY, .out = out});
-    const std::vector<double> max_abs = out.to_vector<double>();
-    for (size_t k = 0; k < here.size(); ++k) {
-      const double limit = here[k].grad.dtype() == DType::F64 ? std::numeric_limits<double>::max()
-                                                              : std::numeric_limits<float>::max();
-      if (!(max_abs[k] * here[k].scale <= limit)) return false;  // also false for NaN
-    }
+  const std::vector<double> max_abs = power_sums(amplified, INFINITY);
+  for (size_t k = 0; k < amplified.size(); ++k) {
+    const double limit = amplified[k].dtype() == DType::F64 ? std::numeric_limits<double>::max()
+                                                            : std::numeric_limits<float>::max();
+    if (!(max_abs[k] * factors[k] <= limit)) return false;  // also false for NaN
   }
   return true;
 }

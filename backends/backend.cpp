@@ -1,5 +1,6 @@
 #include <descent/backends/backend.h>
 #include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/slot_helpers.h>
 #include <descent/core/cuda.h>
 
 #include <cmath>
@@ -35,6 +36,7 @@ Allocator& backend_allocator(Device device) { return backend_for(device).allocat
 }  // namespace
 
 void Backend::power_sums(const PowerSumsArgs& a) {
+  check_power_sums(a);
   for (size_t i = 0; i < a.xs.size(); ++i) {
     const Tensor& x = a.xs[i];
     // out[i] viewed with x's rank, so the reduce slot writes it directly.

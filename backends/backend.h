@@ -150,8 +150,8 @@ struct LstmBackwardArgs {
 };
 
 // ---- gradient norms ------------------------------------------------------------------
-// out[i] = Σ |xs[i]|^p accumulated in f64 (p = ∞: max |x|, NaN-propagating), without an
-// f64 copy of the input (clip_grad_norm_ reads each gradient once). xs are floating
+// out[i] = Σ |xs[i]|^p accumulated in f64 (p = ∞: max |x|, NaN-propagating); a backend
+// that overrides the default reads each input once, without an f64 copy. xs are floating
 // tensors of this device in any layout; out is f64, (xs.size()) contiguous, on this
 // device. The result does not depend on the thread count.
 struct PowerSumsArgs {

@@ -250,6 +250,13 @@ ChannelDims channel_dims(const Tensor& x) {
 
 // ---- fused optimizer updates -------------------------------------------------------
 
+void check_power_sums(const PowerSumsArgs& a) {
+  check(
+      a.out.dtype() == DType::F64 && a.out.is_contiguous() && a.out.numel() == int64_t(a.xs.size()),
+      "power_sums", "out must be a contiguous f64 tensor of {} elements, got {} {}", a.xs.size(),
+      a.out.dtype(), a.out.shape());
+}
+
 void check_optim_param(std::string_view op, const Tensor& param, Device device) {
   check(param.defined(), op, "param is undefined");
   check(param.dtype() == DType::F32 || param.dtype() == DType::F64, op,

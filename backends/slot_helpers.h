@@ -81,6 +81,10 @@ struct ChannelDims {
 };
 ChannelDims channel_dims(const Tensor& x);
 
+// ---- gradient norms ----------------------------------------------------------------
+// out is a contiguous f64 tensor with one element per input.
+void check_power_sums(const PowerSumsArgs& args);
+
 // ---- fused optimizer updates -------------------------------------------------------
 // The kernels index raw memory: a caller that breaks the contract gets an Error, not an
 // out-of-bounds access. param is f32 or f64, contiguous and on `device`; grad and every

@@ -287,4 +287,20 @@ Tensor Tensor::mean(const Shape& dims, bool keepdim) const {
   return descent::mean(*this, dims, keepdim);
 }
 
+std::vector<double> power_sums(const std::vector<Tensor>& xs, double p) {
+  std::vector<double> sums(xs.size(), 0.0);
+  std::vector<size_t> order(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) order[i] = i;
+  for (const auto& [dev, here] :
+       split_by_device(std::move(order), [&](size_t i) { return xs[i].device(); })) {
+    std::vector<Tensor> group;
+    for (size_t i : here) group.push_back(xs[i]);
+    const Tensor out = Tensor::empty({int64_t(group.size())}, {.dtype = DType::F64, .device = dev});
+    backend_for(dev).power_sums({.xs = group, .p = p, .out = out});
+    const std::vector<double> host = out.to_vector<double>();
+    for (size_t k = 0; k < here.size(); ++k) sums[here[k]] = host[k];
+  }
+  return sums;
+}
+
 }  // namespace descent

@@ -3,6 +3,8 @@
 // Negative dims count from the end.
 #include <descent/core/tensor.h>
 
+#include <vector>
+
 namespace descent {
 
 Tensor sum(const Tensor& x);
@@ -30,5 +32,10 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
 // True when every / some element is nonzero (Bool, no gradient).
 Tensor all(const Tensor& x);
 Tensor any(const Tensor& x);
+
+// Σ |x|^p of each tensor, accumulated in f64 without an f64 copy on the CPU (max |x| for
+// p = ∞; 0 for an empty tensor), for gradient norms: one host read per device, not per
+// tensor. Not differentiable.
+std::vector<double> power_sums(const std::vector<Tensor>& xs, double p);
 
 }  // namespace descent

@@ -1,7 +1,7 @@
-#include <descent/backends/backend.h>
 #include <descent/core/error.h>
 #include <descent/core/grad_mode.h>
 #include <descent/ops/elementwise.h>
+#include <descent/ops/reduce.h>
 #include <descent/optim/clip.h>
 
 #include <cmath>
@@ -19,32 +19,25 @@ void check_norm_type(double p, std::string_view who) {
 // power_sums slot (one host read per device); a pending scale s multiplies the sum by
 // |s|^p (|s| for ∞) instead of being applied to the gradient first.
 std::vector<double> grad_power_sums(const std::vector<Tensor>& params, double p) {
-  std::vector<double> sums(params.size(), 0.0);
-  struct Item {
-    size_t index;
-    PendingGrad grad;
-  };
-  std::vector<Item> items;
   // Orders other than 1, 2 and ∞ sum |g|^p of the true gradient: |stored|^p could
   // overflow (or |scale|^p underflow) for a large p where the true norm does not.
   const bool fold_scale = p == 1 || p == 2 || std::isinf(p);
+  std::vector<size_t> index;
+  std::vector<Tensor> grads;
+  std::vector<double> scales;
   for (size_t i = 0; i < params.size(); ++i) {
     PendingGrad g = pending_grad(params[i]);
     if (!g.grad.defined()) continue;
     if (!fold_scale && g.scale != 1.0) g = {params[i].grad(), 1.0};
-    items.push_back({i, std::move(g)});
+    index.push_back(i);
+    grads.push_back(std::move(g.grad));
+    scales.push_back(std::fabs(g.scale));
   }
-  for (auto& [dev, here] :
-       split_by_device(std::move(items), [](const Item& it) { return it.grad.grad.device(); })) {
-    std::vector<Tensor> grads;
-    for (const Item& it : here) grads.push_back(it.grad.grad);
-    const Tensor out = Tensor::empty({int64_t(grads.size())}, {.dtype = DType::F64, .device = dev});
-    backend_for(dev).power_sums({.xs = grads, .p = p, .out = out});
-    const std::vector<double> host = out.to_vector<double>();
-    for (size_t k = 0; k < here.size(); ++k) {
-      const double s = std::fabs(here[k].grad.scale);
-      sums[here[k].index] = host[k] * (std::isinf(p) ? s : (s == 1.0 ? 1.0 : std::pow(s, p)));
-    }
+  const std::vector<double> stored = power_sums(grads, p);
+  std::vector<double> sums(params.size(), 0.0);
+  for (size_t k = 0; k < index.size(); ++k) {
+    const double s = scales[k];
+    sums[index[k]] = stored[k] * (std::isinf(p) ? s : (s == 1.0 ? 1.0 : std::pow(s, p)));
   }
   return sums;
 }

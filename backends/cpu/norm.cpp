@@ -4,6 +4,7 @@
 // thread count. Other layouts and dtypes take the generic path (Backend::power_sums).
 #include <descent/backends/cpu/cpu_backend.h>
 #include <descent/backends/cpu/loops.h>
+#include <descent/backends/slot_helpers.h>
 #include <omp.h>
 
 #include <cmath>
@@ -78,10 +79,7 @@ double power_sum(const T* x, int64_t n, double p) {
 }  // namespace
 
 void CpuBackend::power_sums(const PowerSumsArgs& a) {
-  check(
-      a.out.dtype() == DType::F64 && a.out.is_contiguous() && a.out.numel() == int64_t(a.xs.size()),
-      "power_sums", "out must be a contiguous f64 tensor of {} elements, got {} {}", a.xs.size(),
-      a.out.dtype(), a.out.shape());
+  check_power_sums(a);
   double* out = a.out.data<double>();
   for (size_t i = 0; i < a.xs.size(); ++i) {
     const Tensor& x = a.xs[i];
