@@ -3,18 +3,9 @@
 
 namespace descent::optim {
 
-void Adadelta::validate(const AdadeltaOptions& o) {
-  const OptionCheck c{kName};
-  c.non_negative("lr", o.lr);
-  c.unit_closed("rho", o.rho);
-  c.positive("eps", o.eps);
-  c.non_negative("weight_decay", o.weight_decay);
-}
-
 void Adadelta::update(const ParamStep& step, AdadeltaState& s, const AdadeltaOptions& o) {
   init_slot(s.square_avg, step.param);
   init_slot(s.acc_delta, step.param);
-  ++s.step;
   step.submit(AdadeltaRule{.lr = o.lr,
                            .rho = o.rho,
                            .eps = o.eps,

@@ -26,21 +26,15 @@ struct AdadeltaState {
 class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions, AdadeltaState> {
  public:
   static constexpr std::string_view kName = "adadelta";
-  explicit Adadelta(std::vector<Tensor> params, const AdadeltaOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const AdadeltaOptions& o);
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("rho", o.rho);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("maximize", o.maximize);
+    visit_common_options(o, f);
+    f("rho", o.rho, Range::UnitClosed);
   }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("square_avg", s.square_avg, Slot::Required);
     f("acc_delta", s.acc_delta, Slot::Required);
   }

@@ -27,22 +27,16 @@ struct AdagradState {
 class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions, AdagradState> {
  public:
   static constexpr std::string_view kName = "adagrad";
-  explicit Adagrad(std::vector<Tensor> params, const AdagradOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const AdagradOptions& o);
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("lr_decay", o.lr_decay);
-    f("weight_decay", o.weight_decay);
-    f("initial_accumulator_value", o.initial_accumulator_value);
-    f("eps", o.eps);
-    f("maximize", o.maximize);
+    visit_common_options(o, f);
+    f("lr_decay", o.lr_decay, Range::NonNegative);
+    f("initial_accumulator_value", o.initial_accumulator_value, Range::NonNegative);
   }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("sum", s.sum, Slot::Required);
   }
   void update(const ParamStep& step, AdagradState& s, const AdagradOptions& o);

@@ -10,7 +10,6 @@ void adam_step(const ParamStep& step, AdamState& s, const Options& o, WeightDeca
   init_slot(s.exp_avg, step.param);
   init_slot(s.exp_avg_sq, step.param);
   if (o.amsgrad) init_slot(s.max_exp_avg_sq, step.param);
-  ++s.step;
   // Host-side scalars in double, with torch.optim's formulas.
   const double t = double(s.step);
   const double bias_correction1 = 1 - std::pow(o.betas.beta1, t);

@@ -52,30 +52,15 @@ class AdamFamily : public GroupedOptimizer<Derived, Options, AdamState> {
   using Base = GroupedOptimizer<Derived, Options, AdamState>;
 
  public:
-  explicit AdamFamily(std::vector<Tensor> params, const Options& options)
-      : Base(std::move(params), options) {}
+  using Base::Base;
 
-  static void validate(const Options& o) {
-    const OptionCheck c{Derived::kName};
-    c.non_negative("lr", o.lr);
-    c.positive("eps", o.eps);
-    c.unit_open("betas.beta1", o.betas.beta1);
-    c.unit_open("betas.beta2", o.betas.beta2);
-    c.non_negative("weight_decay", o.weight_decay);
-  }
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("beta1", o.betas.beta1);
-    f("beta2", o.betas.beta2);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("amsgrad", o.amsgrad);
-    f("maximize", o.maximize);
+    visit_common_options(o, f);
+    f("amsgrad", o.amsgrad, Range::Any);
   }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
     f("max_exp_avg_sq", s.max_exp_avg_sq, Slot::Optional);
@@ -89,16 +74,14 @@ class Adam : public AdamFamily<Adam, AdamOptions> {
  public:
   static constexpr std::string_view kName = "adam";
   static constexpr WeightDecay kWeightDecay = WeightDecay::Coupled;
-  explicit Adam(std::vector<Tensor> params, const AdamOptions& options = {})
-      : AdamFamily(std::move(params), options) {}
+  using AdamFamily::AdamFamily;
 };
 
 class AdamW : public AdamFamily<AdamW, AdamWOptions> {
  public:
   static constexpr std::string_view kName = "adamw";
   static constexpr WeightDecay kWeightDecay = WeightDecay::Decoupled;
-  explicit AdamW(std::vector<Tensor> params, const AdamWOptions& options = {})
-      : AdamFamily(std::move(params), options) {}
+  using AdamFamily::AdamFamily;
 };
 
 }  // namespace descent::optim

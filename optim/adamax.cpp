@@ -5,19 +5,9 @@
 
 namespace descent::optim {
 
-void Adamax::validate(const AdamaxOptions& o) {
-  const OptionCheck c{kName};
-  c.non_negative("lr", o.lr);
-  c.positive("eps", o.eps);
-  c.unit_open("betas.beta1", o.betas.beta1);
-  c.unit_open("betas.beta2", o.betas.beta2);
-  c.non_negative("weight_decay", o.weight_decay);
-}
-
 void Adamax::update(const ParamStep& step, AdamaxState& s, const AdamaxOptions& o) {
   init_slot(s.exp_avg, step.param);
   init_slot(s.exp_inf, step.param);
-  ++s.step;
   const double bias_correction = 1 - std::pow(o.betas.beta1, double(s.step));
   step.submit(AdamaxRule{.beta1 = o.betas.beta1,
                          .beta2 = o.betas.beta2,

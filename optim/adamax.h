@@ -26,22 +26,10 @@ struct AdamaxState {
 class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxState> {
  public:
   static constexpr std::string_view kName = "adamax";
-  explicit Adamax(std::vector<Tensor> params, const AdamaxOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const AdamaxOptions& o);
-  template <class O, class F>
-  static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("beta1", o.betas.beta1);
-    f("beta2", o.betas.beta2);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("maximize", o.maximize);
-  }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_inf", s.exp_inf, Slot::Required);
   }

@@ -21,20 +21,8 @@ struct GDState {
 class GD : public GroupedOptimizer<GD, GDOptions, GDState> {
  public:
   static constexpr std::string_view kName = "gd";
-  explicit GD(std::vector<Tensor> params, const GDOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const GDOptions& o);
-  template <class O, class F>
-  static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("weight_decay", o.weight_decay);
-    f("maximize", o.maximize);
-  }
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("step", s.step);
-  }
   void update(const ParamStep& step, GDState& s, const GDOptions& o);
 };
 

@@ -28,21 +28,10 @@ struct LionState {
 class Lion : public GroupedOptimizer<Lion, LionOptions, LionState> {
  public:
   static constexpr std::string_view kName = "lion";
-  explicit Lion(std::vector<Tensor> params, const LionOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const LionOptions& o);
-  template <class O, class F>
-  static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("beta1", o.betas.beta1);
-    f("beta2", o.betas.beta2);
-    f("weight_decay", o.weight_decay);
-    f("maximize", o.maximize);
-  }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("exp_avg", s.exp_avg, Slot::Required);
   }
   void update(const ParamStep& step, LionState& s, const LionOptions& o);

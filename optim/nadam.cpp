@@ -5,20 +5,9 @@
 
 namespace descent::optim {
 
-void NAdam::validate(const NAdamOptions& o) {
-  const OptionCheck c{kName};
-  c.non_negative("lr", o.lr);
-  c.positive("eps", o.eps);
-  c.unit_open("betas.beta1", o.betas.beta1);
-  c.unit_open("betas.beta2", o.betas.beta2);
-  c.non_negative("weight_decay", o.weight_decay);
-  c.non_negative("momentum_decay", o.momentum_decay);
-}
-
 void NAdam::update(const ParamStep& step, NAdamState& s, const NAdamOptions& o) {
   init_slot(s.exp_avg, step.param);
   init_slot(s.exp_avg_sq, step.param);
-  ++s.step;
   const double t = double(s.step), beta1 = o.betas.beta1;
   const double bias_correction2 = 1 - std::pow(o.betas.beta2, t);
   const double mu = beta1 * (1. - 0.5 * std::pow(0.96, t * o.momentum_decay));

@@ -30,23 +30,15 @@ struct NAdamState {
 class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamState> {
  public:
   static constexpr std::string_view kName = "nadam";
-  explicit NAdam(std::vector<Tensor> params, const NAdamOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const NAdamOptions& o);
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("beta1", o.betas.beta1);
-    f("beta2", o.betas.beta2);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("momentum_decay", o.momentum_decay);
-    f("maximize", o.maximize);
+    visit_common_options(o, f);
+    f("momentum_decay", o.momentum_decay, Range::NonNegative);
   }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("mu_product", s.mu_product);
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_avg_sq", s.exp_avg_sq, Slot::Required);

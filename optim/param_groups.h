@@ -4,22 +4,26 @@
 // parameters that have a gradient, and a state dict that round-trips everything bit for
 // bit.
 //
-// A concrete optimizer `X` derives from GroupedOptimizer<X, XOptions, XState> and
-// provides:
-//   static constexpr std::string_view kName;                       // "adam"
-//   static void validate(const XOptions&);                         // throws Error
-//   template <class O, class F> static void visit_options(O&, F&&); // f(name, double&|bool&)
-//   template <class S, class F> static void visit_state(S&, F&&);   // f(name, int64_t&|double&)
-//                                                                   // f(name, Tensor&, Slot)
-//   void update(const ParamStep&, XState&, const XOptions&);       // submits one rule
-// XOptions has `double lr`. XState has `int64_t step` (0 until the first update).
+// A concrete optimizer `X` derives from GroupedOptimizer<X, XOptions, XState>, inherits
+// its constructor (`using GroupedOptimizer::GroupedOptimizer;`) and provides:
+//   static constexpr std::string_view kName;                        // "adam"
+//   void update(const ParamStep&, XState&, const XOptions&);        // submits one rule
+// and, where it has them:
+//   template <class S, class F> static void visit_state(S&, F&&);    // f(name, double&)
+//                                                                    // f(name, Tensor&, Slot)
+//   template <class O, class F> static void visit_options(O&, F&&);  // its own options:
+//       visit_common_options(o, f); f(name, double&|bool&, Range);   // (option_fields.h)
+//   static void check_options(const XOptions&);                      // checks across fields
+// XOptions has `double lr`; XState has `int64_t step`, which step() counts before update()
+// (1 in the first update). The options are validated from their Ranges whenever set.
 //
 // State dict keys: "optimizer" (string, kName), "num_groups", "group.<g>.num_params",
 // "group.<g>.<option>", and per parameter i (counted over all groups in order)
-// "state.<i>.<slot>" for every slot of an initialised state.
+// "state.<i>.step" and "state.<i>.<slot>" for every slot of an initialised state.
 #include <descent/core/error.h>
 #include <descent/ops/factory.h>
 #include <descent/optim/optimizer.h>
+#include <descent/optim/option_fields.h>
 #include <descent/optim/update_batch.h>
 
 #include <array>
@@ -36,31 +40,6 @@ namespace descent::optim {
 
 // Whether a state tensor must be present once the state is initialised.
 enum class Slot { Required, Optional };
-
-// Range checks for option validation; messages name the optimizer, field and value.
-struct OptionCheck {
-  std::string_view who;
-  void non_negative(std::string_view field, double v) const {
-    check(v >= 0, who, "invalid {}: got {}, expected a value >= 0", field, v);
-  }
-  void positive(std::string_view field, double v) const {
-    check(v > 0, who, "invalid {}: got {}, expected a value > 0", field, v);
-  }
-  // [0, 1)
-  void unit_open(std::string_view field, double v) const {
-    check(v >= 0 && v < 1, who, "invalid {}: got {}, expected a value in [0, 1)", field, v);
-  }
-  // [0, 1]
-  void unit_closed(std::string_view field, double v) const {
-    check(v >= 0 && v <= 1, who, "invalid {}: got {}, expected a value in [0, 1]", field, v);
-  }
-};
-
-// The two exponential decay rates of the Adam family (PyTorch's `betas` tuple).
-struct Betas {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-};
 
 // What step() hands an optimizer's update for one parameter: the parameter, its stored
 // gradient and the factor still to apply to it (the loss scaler's 1/scale times the
@@ -92,7 +71,30 @@ class GroupedOptimizer : public Optimizer {
     Options options;
   };
 
+  // The defaults of every group added later (add_param_group copies and edits them).
+  explicit GroupedOptimizer(std::vector<Tensor> params, const Options& defaults = {})
+      : defaults_(defaults) {
+    Derived::validate(defaults_);
+    add_param_group(std::move(params));
+  }
+
   std::string_view name() const override { return Derived::kName; }
+
+  // What an optimizer that declares no options of its own, no state beyond `step` or no
+  // cross-field check uses.
+  template <class O, class F>
+  static void visit_options(O& o, F&& f) {
+    visit_common_options(o, f);
+  }
+  template <class S, class F>
+  static void visit_state(S&, F&&) {}
+  // Every field in its Range, then the optimizer's own check_options when it has one.
+  static void validate(const Options& o) {
+    Derived::visit_options(o, [](std::string_view field, const auto& v, Range range) {
+      check_range(Derived::kName, field, double(v), range);
+    });
+    if constexpr (requires { Derived::check_options(o); }) Derived::check_options(o);
+  }
 
   size_t num_groups() const override { return groups_.size(); }
   const std::vector<Tensor>& params(size_t g) const override { return group(g).params; }
@@ -191,6 +193,7 @@ class GroupedOptimizer : public Optimizer {
               "gradient of shape {} and dtype {} does not match its parameter ({}, {})",
               grad.shape(), grad.dtype(), p.shape(), p.dtype());
         if (!grad.is_contiguous()) grad = grad.contiguous();
+        ++s.step;
         static_cast<Derived*>(this)->update(ParamStep{p, grad, pending.scale, batch}, s, g.options);
       }
     }
@@ -206,13 +209,15 @@ class GroupedOptimizer : public Optimizer {
     for (size_t g = 0; g < groups_.size(); ++g) {
       const std::string gp = "group." + std::to_string(g) + ".";
       d.numbers[gp + "num_params"] = double(groups_[g].params.size());
-      Derived::visit_options(groups_[g].options, [&](std::string_view field, const auto& v) {
-        d.numbers[gp + std::string(field)] = double(v);
-      });
+      Derived::visit_options(groups_[g].options,
+                             [&](std::string_view field, const auto& v, Range /*range*/) {
+                               d.numbers[gp + std::string(field)] = double(v);
+                             });
       for (size_t k = 0; k < groups_[g].params.size(); ++k, ++index) {
         const State& s = state_[index];
         if (s.step == 0) continue;
         const std::string sp = "state." + std::to_string(index) + ".";
+        d.numbers[sp + "step"] = double(s.step);
         Derived::visit_state(s, [&](std::string_view slot, const auto& v, auto... /*kind*/) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<V, Tensor>) {
@@ -242,7 +247,7 @@ class GroupedOptimizer : public Optimizer {
       const double np = d.number(gp + "num_params", who);
       check(np == double(groups_[g].params.size()), who,
             "state dict group {} has {} parameters, expected {}", g, np, groups_[g].params.size());
-      Derived::visit_options(options[g], [&](std::string_view field, auto& v) {
+      Derived::visit_options(options[g], [&](std::string_view field, auto& v, Range /*range*/) {
         v = std::decay_t<decltype(v)>(d.number(gp + std::string(field), who));
       });
       Derived::validate(options[g]);
@@ -250,6 +255,7 @@ class GroupedOptimizer : public Optimizer {
         const std::string sp = "state." + std::to_string(index) + ".";
         State& s = state[index++];
         if (!d.numbers.count(sp + "step")) continue;  // never stepped
+        s.step = int64_t(d.number(sp + "step", who));
         Derived::visit_state(s, [&](std::string_view slot, auto& v, auto... kind) {
           using V = std::decay_t<decltype(v)>;
           const std::string key = sp + std::string(slot);
@@ -274,12 +280,6 @@ class GroupedOptimizer : public Optimizer {
     }
     for (size_t g = 0; g < groups_.size(); ++g) groups_[g].options = options[g];
     state_ = std::move(state);
-  }
-
- protected:
-  GroupedOptimizer(std::vector<Tensor> params, const Options& defaults) : defaults_(defaults) {
-    Derived::validate(defaults_);
-    add_param_group(std::move(params));
   }
 
  private:

@@ -5,19 +5,9 @@
 
 namespace descent::optim {
 
-void RAdam::validate(const RAdamOptions& o) {
-  const OptionCheck c{kName};
-  c.non_negative("lr", o.lr);
-  c.positive("eps", o.eps);
-  c.unit_open("betas.beta1", o.betas.beta1);
-  c.unit_open("betas.beta2", o.betas.beta2);
-  c.non_negative("weight_decay", o.weight_decay);
-}
-
 void RAdam::update(const ParamStep& step, RAdamState& s, const RAdamOptions& o) {
   init_slot(s.exp_avg, step.param);
   init_slot(s.exp_avg_sq, step.param);
-  ++s.step;
   const double t = double(s.step), beta2 = o.betas.beta2;
   const double bias_correction1 = 1 - std::pow(o.betas.beta1, t);
   const double bias_correction2 = 1 - std::pow(beta2, t);

@@ -27,22 +27,10 @@ struct RAdamState {
 class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamState> {
  public:
   static constexpr std::string_view kName = "radam";
-  explicit RAdam(std::vector<Tensor> params, const RAdamOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const RAdamOptions& o);
-  template <class O, class F>
-  static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("beta1", o.betas.beta1);
-    f("beta2", o.betas.beta2);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("maximize", o.maximize);
-  }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("exp_avg", s.exp_avg, Slot::Required);
     f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
   }

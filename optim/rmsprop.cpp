@@ -3,20 +3,10 @@
 
 namespace descent::optim {
 
-void RMSprop::validate(const RMSpropOptions& o) {
-  const OptionCheck c{kName};
-  c.non_negative("lr", o.lr);
-  c.unit_closed("alpha", o.alpha);
-  c.positive("eps", o.eps);
-  c.non_negative("momentum", o.momentum);
-  c.non_negative("weight_decay", o.weight_decay);
-}
-
 void RMSprop::update(const ParamStep& step, RMSpropState& s, const RMSpropOptions& o) {
   init_slot(s.square_avg, step.param);
   if (o.centered) init_slot(s.grad_avg, step.param);
   if (o.momentum > 0) init_slot(s.momentum_buffer, step.param);
-  ++s.step;
   step.submit(RmspropRule{.lr = o.lr,
                           .alpha = o.alpha,
                           .eps = o.eps,

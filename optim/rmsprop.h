@@ -32,23 +32,17 @@ struct RMSpropState {
 class RMSprop : public GroupedOptimizer<RMSprop, RMSpropOptions, RMSpropState> {
  public:
   static constexpr std::string_view kName = "rmsprop";
-  explicit RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const RMSpropOptions& o);
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("alpha", o.alpha);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("momentum", o.momentum);
-    f("centered", o.centered);
-    f("maximize", o.maximize);
+    visit_common_options(o, f);
+    f("alpha", o.alpha, Range::UnitClosed);
+    f("momentum", o.momentum, Range::NonNegative);
+    f("centered", o.centered, Range::Any);
   }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("square_avg", s.square_avg, Slot::Required);
     f("grad_avg", s.grad_avg, Slot::Optional);
     f("momentum_buffer", s.momentum_buffer, Slot::Optional);

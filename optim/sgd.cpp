@@ -3,11 +3,7 @@
 
 namespace descent::optim {
 
-void SGD::validate(const SGDOptions& o) {
-  const OptionCheck c{kName};
-  c.non_negative("lr", o.lr);
-  c.non_negative("momentum", o.momentum);
-  c.non_negative("weight_decay", o.weight_decay);
+void SGD::check_options(const SGDOptions& o) {
   check(!o.nesterov || (o.momentum > 0 && o.dampening == 0), kName,
         "nesterov momentum requires a momentum > 0 and zero dampening, got momentum {} and "
         "dampening {}",
@@ -19,7 +15,6 @@ void SGD::update(const ParamStep& step, SGDState& s, const SGDOptions& o) {
   // momentum becomes non-zero after some plain steps.
   const bool init = o.momentum != 0 && !s.momentum_buffer.defined();
   if (init) s.momentum_buffer = empty_like(step.param);
-  ++s.step;
   step.submit(SgdRule{.lr = o.lr,
                       .momentum = o.momentum,
                       .dampening = o.dampening,

@@ -29,24 +29,20 @@ struct SGDState {
 class SGD : public GroupedOptimizer<SGD, SGDOptions, SGDState> {
  public:
   static constexpr std::string_view kName = "sgd";
-  explicit SGD(std::vector<Tensor> params, const SGDOptions& options = {})
-      : GroupedOptimizer(std::move(params), options) {}
+  using GroupedOptimizer::GroupedOptimizer;
 
-  static void validate(const SGDOptions& o);
   template <class O, class F>
   static void visit_options(O& o, F&& f) {
-    f("lr", o.lr);
-    f("momentum", o.momentum);
-    f("dampening", o.dampening);
-    f("weight_decay", o.weight_decay);
-    f("nesterov", o.nesterov);
-    f("maximize", o.maximize);
+    visit_common_options(o, f);
+    f("momentum", o.momentum, Range::NonNegative);
+    f("dampening", o.dampening, Range::Any);
+    f("nesterov", o.nesterov, Range::Any);
   }
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
-    f("step", s.step);
     f("momentum_buffer", s.momentum_buffer, Slot::Optional);
   }
+  static void check_options(const SGDOptions& o);
   void update(const ParamStep& step, SGDState& s, const SGDOptions& o);
 };
 

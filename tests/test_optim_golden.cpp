@@ -69,7 +69,7 @@ void apply_options(Options& o, const Case& c, const std::string& prefix) {
   for (auto it = c.f.lower_bound(full); it != c.f.end() && it->first.starts_with(full); ++it) {
     const std::string field = it->first.substr(full.size());
     bool found = false;
-    Opt::visit_options(o, [&](std::string_view name, auto& v) {
+    Opt::visit_options(o, [&](std::string_view name, auto& v, optim::Range /*range*/) {
       if (name == field) {
         v = std::decay_t<decltype(v)>(it->second.item<double>());
         found = true;
