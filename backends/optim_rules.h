@@ -17,7 +17,8 @@
 //   momentum…). The CPU turns each into a compile-time constant, so its loop has no
 //   branches and vectorises; the GPU reads them at run time (uniform per block).
 // - Slots are the rule's state tensors, in the order of kSlotNames; uses_slot says which
-//   of them a step touches (the others may be absent).
+//   of them a step touches (the others may be absent). kOptionalSlots (a bit per slot,
+//   none when not declared) marks those a saved state may lack.
 //
 // Bit-identity between devices: every operation is an IEEE add, multiply, divide or
 // square root in the parameter's dtype, in the order written here. The CPU build does
@@ -69,6 +70,7 @@ struct SgdRule {
   static constexpr const char* kOp = "sgd_update";
   static constexpr int kSlots = 1;
   static constexpr const char* kSlotNames[kSlots] = {"momentum_buffer"};
+  static constexpr unsigned kOptionalSlots = 1;  // momentum_buffer: only with momentum
   enum Switch : unsigned { kWeightDecay = 1, kMomentum = 2, kNesterov = 4, kInitBuffer = 8 };
   static constexpr unsigned kAllSwitches = 15;
 
@@ -116,6 +118,7 @@ struct RmspropRule {
   static constexpr const char* kOp = "rmsprop_update";
   static constexpr int kSlots = 3;
   static constexpr const char* kSlotNames[kSlots] = {"square_avg", "grad_avg", "momentum_buffer"};
+  static constexpr unsigned kOptionalSlots = 6;  // grad_avg (centered), momentum_buffer (momentum)
   enum Switch : unsigned { kWeightDecay = 1, kCentered = 2, kMomentum = 4 };
   static constexpr unsigned kAllSwitches = 7;
 
@@ -182,6 +185,7 @@ struct AdamRule {
   static constexpr const char* kOp = "adam_update";
   static constexpr int kSlots = 3;
   static constexpr const char* kSlotNames[kSlots] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+  static constexpr unsigned kOptionalSlots = 4;  // max_exp_avg_sq: only with amsgrad
   enum Switch : unsigned { kCoupledDecay = 1, kDecoupledDecay = 2, kAmsgrad = 4 };
   static constexpr unsigned kAllSwitches = 7;
 

@@ -11,7 +11,7 @@ void Adadelta::update(const ParamStep& step, AdadeltaState& s, const AdadeltaOpt
                            .eps = o.eps,
                            .weight_decay = o.weight_decay,
                            .maximize = o.maximize},
-              {s.square_avg, s.acc_delta});
+              s.slots());
 }
 
 }  // namespace descent::optim

@@ -21,6 +21,8 @@ struct AdadeltaOptions {
 struct AdadeltaState {
   int64_t step = 0;
   Tensor square_avg, acc_delta;
+  using Rule = AdadeltaRule;
+  auto slots() { return std::tie(square_avg, acc_delta); }
 };
 
 class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions, AdadeltaState> {
@@ -32,11 +34,6 @@ class Adadelta : public GroupedOptimizer<Adadelta, AdadeltaOptions, AdadeltaStat
   static void visit_options(O& o, F&& f) {
     visit_common_options(o, f);
     f("rho", o.rho, Range::UnitClosed);
-  }
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("square_avg", s.square_avg, Slot::Required);
-    f("acc_delta", s.acc_delta, Slot::Required);
   }
   void update(const ParamStep& step, AdadeltaState& s, const AdadeltaOptions& o);
 };

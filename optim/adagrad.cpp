@@ -9,7 +9,7 @@ void Adagrad::update(const ParamStep& step, AdagradState& s, const AdagradOption
                           .eps = o.eps,
                           .weight_decay = o.weight_decay,
                           .maximize = o.maximize},
-              {s.sum});
+              s.slots());
 }
 
 }  // namespace descent::optim

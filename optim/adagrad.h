@@ -22,6 +22,8 @@ struct AdagradOptions {
 struct AdagradState {
   int64_t step = 0;
   Tensor sum;  // starts at initial_accumulator_value
+  using Rule = AdagradRule;
+  auto slots() { return std::tie(sum); }
 };
 
 class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions, AdagradState> {
@@ -34,10 +36,6 @@ class Adagrad : public GroupedOptimizer<Adagrad, AdagradOptions, AdagradState> {
     visit_common_options(o, f);
     f("lr_decay", o.lr_decay, Range::NonNegative);
     f("initial_accumulator_value", o.initial_accumulator_value, Range::NonNegative);
-  }
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("sum", s.sum, Slot::Required);
   }
   void update(const ParamStep& step, AdagradState& s, const AdagradOptions& o);
 };

@@ -24,7 +24,7 @@ void adam_step(const ParamStep& step, AdamState& s, const Options& o, WeightDeca
                        .amsgrad = o.amsgrad,
                        .decoupled_weight_decay = decay == WeightDecay::Decoupled,
                        .maximize = o.maximize},
-              {s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq});
+              s.slots());
 }
 
 template void adam_step(const ParamStep&, AdamState&, const AdamOptions&, WeightDecay);

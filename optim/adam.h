@@ -35,6 +35,8 @@ struct AdamState {
   int64_t step = 0;
   Tensor exp_avg, exp_avg_sq;
   Tensor max_exp_avg_sq;  // amsgrad
+  using Rule = AdamRule;
+  auto slots() { return std::tie(exp_avg, exp_avg_sq, max_exp_avg_sq); }
 };
 
 // Adam adds weight_decay·param to the gradient; AdamW decays the parameter itself.
@@ -58,12 +60,6 @@ class AdamFamily : public GroupedOptimizer<Derived, Options, AdamState> {
   static void visit_options(O& o, F&& f) {
     visit_common_options(o, f);
     f("amsgrad", o.amsgrad, Range::Any);
-  }
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("exp_avg", s.exp_avg, Slot::Required);
-    f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
-    f("max_exp_avg_sq", s.max_exp_avg_sq, Slot::Optional);
   }
   void update(const ParamStep& step, AdamState& s, const Options& o) {
     detail::adam_step(step, s, o, Derived::kWeightDecay);

@@ -15,7 +15,7 @@ void Adamax::update(const ParamStep& step, AdamaxState& s, const AdamaxOptions& 
                          .weight_decay = o.weight_decay,
                          .clr = o.lr / bias_correction,
                          .maximize = o.maximize},
-              {s.exp_avg, s.exp_inf});
+              s.slots());
 }
 
 }  // namespace descent::optim

@@ -21,6 +21,8 @@ struct AdamaxOptions {
 struct AdamaxState {
   int64_t step = 0;
   Tensor exp_avg, exp_inf;
+  using Rule = AdamaxRule;
+  auto slots() { return std::tie(exp_avg, exp_inf); }
 };
 
 class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxState> {
@@ -28,11 +30,6 @@ class Adamax : public GroupedOptimizer<Adamax, AdamaxOptions, AdamaxState> {
   static constexpr std::string_view kName = "adamax";
   using GroupedOptimizer::GroupedOptimizer;
 
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("exp_avg", s.exp_avg, Slot::Required);
-    f("exp_inf", s.exp_inf, Slot::Required);
-  }
   void update(const ParamStep& step, AdamaxState& s, const AdamaxOptions& o);
 };
 

@@ -10,7 +10,7 @@ void Lion::update(const ParamStep& step, LionState& s, const LionOptions& o) {
                        .beta2 = o.betas.beta2,
                        .weight_decay = o.weight_decay,
                        .maximize = o.maximize},
-              {s.exp_avg});
+              s.slots());
 }
 
 }  // namespace descent::optim

@@ -23,6 +23,8 @@ struct LionOptions {
 struct LionState {
   int64_t step = 0;
   Tensor exp_avg;
+  using Rule = LionRule;
+  auto slots() { return std::tie(exp_avg); }
 };
 
 class Lion : public GroupedOptimizer<Lion, LionOptions, LionState> {
@@ -30,10 +32,6 @@ class Lion : public GroupedOptimizer<Lion, LionOptions, LionState> {
   static constexpr std::string_view kName = "lion";
   using GroupedOptimizer::GroupedOptimizer;
 
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("exp_avg", s.exp_avg, Slot::Required);
-  }
   void update(const ParamStep& step, LionState& s, const LionOptions& o);
 };
 

@@ -21,7 +21,7 @@ void NAdam::update(const ParamStep& step, NAdamState& s, const NAdamOptions& o) 
                         .grad_coef = (o.lr * (1. - mu) / (1. - s.mu_product)) * -1,
                         .exp_avg_coef = (o.lr * mu_next / (1. - s.mu_product * mu_next)) * -1,
                         .maximize = o.maximize},
-              {s.exp_avg, s.exp_avg_sq});
+              s.slots());
 }
 
 }  // namespace descent::optim

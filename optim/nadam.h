@@ -25,6 +25,8 @@ struct NAdamState {
   int64_t step = 0;
   double mu_product = 1;  // prod of mu_1..mu_t
   Tensor exp_avg, exp_avg_sq;
+  using Rule = NadamRule;
+  auto slots() { return std::tie(exp_avg, exp_avg_sq); }
 };
 
 class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamState> {
@@ -40,8 +42,6 @@ class NAdam : public GroupedOptimizer<NAdam, NAdamOptions, NAdamState> {
   template <class S, class F>
   static void visit_state(S& s, F&& f) {
     f("mu_product", s.mu_product);
-    f("exp_avg", s.exp_avg, Slot::Required);
-    f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
   }
   void update(const ParamStep& step, NAdamState& s, const NAdamOptions& o);
 };

@@ -9,13 +9,16 @@
 //   static constexpr std::string_view kName;                        // "adam"
 //   void update(const ParamStep&, XState&, const XOptions&);        // submits one rule
 // and, where it has them:
-//   template <class S, class F> static void visit_state(S&, F&&);    // f(name, double&)
-//                                                                    // f(name, Tensor&, Slot)
+//   template <class S, class F> static void visit_state(S&, F&&);    // f(name, double&):
+//                                                   // state that is neither a slot nor step
 //   template <class O, class F> static void visit_options(O&, F&&);  // its own options:
 //       visit_common_options(o, f); f(name, double&|bool&, Range);   // (option_fields.h)
 //   static void check_options(const XOptions&);                      // checks across fields
 // XOptions has `double lr`; XState has `int64_t step`, which step() counts before update()
-// (1 in the first update). The options are validated from their Ranges whenever set.
+// (1 in the first update), and, when the rule keeps state tensors, `using Rule = XRule;`
+// and `auto slots() { return std::tie(...); }`: its Tensor members in the rule's slot
+// order. The state dict names them by Rule::kSlotNames; a slot in Rule::kOptionalSlots
+// may be absent. The options are validated from their Ranges whenever set.
 //
 // State dict keys: "optimizer" (string, kName), "num_groups", "group.<g>.num_params",
 // "group.<g>.<option>", and per parameter i (counted over all groups in order)
@@ -32,8 +35,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace descent::optim {
@@ -56,7 +61,44 @@ struct ParamStep {
     rule.grad_scale = grad_scale;
     batch.add(Update<Rule>{param, grad, std::move(slots), rule});
   }
+  // With a state's slots(), in the rule's order.
+  template <class Rule, class... Slots>
+  void submit(Rule rule, std::tuple<Slots&...> slots) const {
+    static_assert(sizeof...(Slots) == Rule::kSlots, "one tensor per slot of the rule");
+    submit(rule,
+           std::apply([](auto&... t) { return std::array<Tensor, Rule::kSlots>{t...}; }, slots));
+  }
 };
+
+// Whether a rule's slot `k` may be absent (Rule::kOptionalSlots, a bit per slot).
+template <class Rule>
+constexpr bool optional_slot(size_t k) {
+  if constexpr (requires { Rule::kOptionalSlots; }) {
+    return (Rule::kOptionalSlots >> k) & 1u;
+  } else {
+    return false;
+  }
+}
+
+// Calls f(name, Tensor&, Slot) for each of the state's slots, then Derived::visit_state
+// for the rest. A const state is only read.
+template <class Derived, class State, class F>
+void visit_saved_state(State& s, F&& f) {
+  using Mutable = std::remove_const_t<State>;
+  if constexpr (requires(Mutable & m) { m.slots(); }) {
+    using Rule = typename Mutable::Rule;
+    auto slots = const_cast<Mutable&>(s).slots();
+    static_assert(std::tuple_size_v<decltype(slots)> == Rule::kSlots,
+                  "slots() lists every slot of the rule, in its order");
+    [&]<size_t... K>(std::index_sequence<K...>) {
+      (f(std::string_view(Rule::kSlotNames[K]), std::get<K>(slots),
+         optional_slot<Rule>(K) ? Slot::Optional : Slot::Required),
+       ...);
+    }
+    (std::make_index_sequence<Rule::kSlots>());
+  }
+  Derived::visit_state(s, f);
+}
 
 // Allocates a state slot on first use: `fill` everywhere, like the param.
 inline void init_slot(Tensor& slot, const Tensor& param, double fill = 0.0) {
@@ -218,7 +260,7 @@ class GroupedOptimizer : public Optimizer {
         if (s.step == 0) continue;
         const std::string sp = "state." + std::to_string(index) + ".";
         d.numbers[sp + "step"] = double(s.step);
-        Derived::visit_state(s, [&](std::string_view slot, const auto& v, auto... /*kind*/) {
+        visit_saved_state<Derived>(s, [&](std::string_view slot, const auto& v, auto... /*kind*/) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<V, Tensor>) {
             if (v.defined()) d.tensors[sp + std::string(slot)] = v.clone();
@@ -256,7 +298,7 @@ class GroupedOptimizer : public Optimizer {
         State& s = state[index++];
         if (!d.numbers.count(sp + "step")) continue;  // never stepped
         s.step = int64_t(d.number(sp + "step", who));
-        Derived::visit_state(s, [&](std::string_view slot, auto& v, auto... kind) {
+        visit_saved_state<Derived>(s, [&](std::string_view slot, auto& v, auto... kind) {
           using V = std::decay_t<decltype(v)>;
           const std::string key = sp + std::string(slot);
           if constexpr (std::is_same_v<V, Tensor>) {

@@ -29,7 +29,7 @@ void RAdam::update(const ParamStep& step, RAdamState& s, const RAdamOptions& o) 
                         .rect = rect,
                         .rectified = rectified,
                         .maximize = o.maximize},
-              {s.exp_avg, s.exp_avg_sq});
+              s.slots());
 }
 
 }  // namespace descent::optim

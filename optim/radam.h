@@ -22,6 +22,8 @@ struct RAdamOptions {
 struct RAdamState {
   int64_t step = 0;
   Tensor exp_avg, exp_avg_sq;
+  using Rule = RadamRule;
+  auto slots() { return std::tie(exp_avg, exp_avg_sq); }
 };
 
 class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamState> {
@@ -29,11 +31,6 @@ class RAdam : public GroupedOptimizer<RAdam, RAdamOptions, RAdamState> {
   static constexpr std::string_view kName = "radam";
   using GroupedOptimizer::GroupedOptimizer;
 
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("exp_avg", s.exp_avg, Slot::Required);
-    f("exp_avg_sq", s.exp_avg_sq, Slot::Required);
-  }
   void update(const ParamStep& step, RAdamState& s, const RAdamOptions& o);
 };
 

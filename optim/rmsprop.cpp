@@ -14,7 +14,7 @@ void RMSprop::update(const ParamStep& step, RMSpropState& s, const RMSpropOption
                           .momentum = o.momentum,
                           .centered = o.centered,
                           .maximize = o.maximize},
-              {s.square_avg, s.grad_avg, s.momentum_buffer});
+              s.slots());
 }
 
 }  // namespace descent::optim

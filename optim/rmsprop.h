@@ -27,6 +27,8 @@ struct RMSpropState {
   Tensor square_avg;
   Tensor grad_avg;         // centered
   Tensor momentum_buffer;  // momentum > 0
+  using Rule = RmspropRule;
+  auto slots() { return std::tie(square_avg, grad_avg, momentum_buffer); }
 };
 
 class RMSprop : public GroupedOptimizer<RMSprop, RMSpropOptions, RMSpropState> {
@@ -40,12 +42,6 @@ class RMSprop : public GroupedOptimizer<RMSprop, RMSpropOptions, RMSpropState> {
     f("alpha", o.alpha, Range::UnitClosed);
     f("momentum", o.momentum, Range::NonNegative);
     f("centered", o.centered, Range::Any);
-  }
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("square_avg", s.square_avg, Slot::Required);
-    f("grad_avg", s.grad_avg, Slot::Optional);
-    f("momentum_buffer", s.momentum_buffer, Slot::Optional);
   }
   void update(const ParamStep& step, RMSpropState& s, const RMSpropOptions& o);
 };

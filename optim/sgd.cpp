@@ -22,7 +22,7 @@ void SGD::update(const ParamStep& step, SGDState& s, const SGDOptions& o) {
                       .nesterov = o.nesterov,
                       .maximize = o.maximize,
                       .init_buffer = init},
-              {s.momentum_buffer});
+              s.slots());
 }
 
 }  // namespace descent::optim

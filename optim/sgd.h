@@ -24,6 +24,8 @@ struct SGDOptions {
 struct SGDState {
   int64_t step = 0;
   Tensor momentum_buffer;  // undefined until the first step with momentum != 0
+  using Rule = SgdRule;
+  auto slots() { return std::tie(momentum_buffer); }
 };
 
 class SGD : public GroupedOptimizer<SGD, SGDOptions, SGDState> {
@@ -37,10 +39,6 @@ class SGD : public GroupedOptimizer<SGD, SGDOptions, SGDState> {
     f("momentum", o.momentum, Range::NonNegative);
     f("dampening", o.dampening, Range::Any);
     f("nesterov", o.nesterov, Range::Any);
-  }
-  template <class S, class F>
-  static void visit_state(S& s, F&& f) {
-    f("momentum_buffer", s.momentum_buffer, Slot::Optional);
   }
   static void check_options(const SGDOptions& o);
   void update(const ParamStep& step, SGDState& s, const SGDOptions& o);
