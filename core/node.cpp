@@ -3,6 +3,28 @@
 
 namespace descent::autograd {
 
+Node::~Node() {
+  // Destroying a child from here would run its destructor inside this one, and so on down
+  // the chain. Instead, every child this node is the last owner of moves to a local
+  // stack; its saved tensors are freed first (they may hold the grandchildren through
+  // their grad_fn), so the grandchildren it solely owns move too before it dies, and
+  // each destructor returns at once.
+  std::vector<std::shared_ptr<Node>> orphans;
+  const auto adopt = [&orphans](Node& n) {
+    for (Edge& e : n.next_edges) {
+      if (e.node && e.node.use_count() == 1) orphans.push_back(std::move(e.node));
+    }
+  };
+  adopt(*this);
+  while (!orphans.empty()) {
+    std::shared_ptr<Node> n = std::move(orphans.back());
+    orphans.pop_back();
+    n->release_saved();
+    n->pre_hooks.clear();
+    adopt(*n);
+  }
+}
+
 Edge gradient_edge(const Tensor& t) {
   if (!t.defined()) return {};
   TensorImpl* impl = t.impl();

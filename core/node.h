@@ -29,7 +29,10 @@ struct TensorMeta {
 
 class Node : public std::enable_shared_from_this<Node> {
  public:
-  virtual ~Node() = default;
+  // Releases the nodes only this one keeps alive without recursing, so a graph of any
+  // depth (a long recurrence, `total = total + loss` over many steps) is freed with a
+  // bounded stack.
+  virtual ~Node();
   virtual std::string_view name() const = 0;
 
   // grads: one per output, never undefined (the engine fills zeros). Returns one

@@ -28,8 +28,17 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides,
   return Tensor(std::move(impl));
 }
 
-int64_t Tensor::size(int64_t d) const { return impl_->shape[wrap_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, dim(), "stride")]; }
+void Tensor::fail_undefined(const char* accessor) {
+  throw Error(
+      fmt::format("{}: tensor is undefined (a default-constructed Tensor, or a gradient "
+                  "that was never computed)",
+                  accessor));
+}
+
+int64_t Tensor::size(int64_t d) const { return meta("size").shape[wrap_dim(d, dim(), "size")]; }
+int64_t Tensor::stride(int64_t d) const {
+  return meta("stride").strides[wrap_dim(d, dim(), "stride")];
+}
 
 bool Tensor::is_contiguous() const {
   if (numel() == 0) return true;
@@ -43,7 +52,8 @@ bool Tensor::is_contiguous() const {
 }
 
 void* Tensor::raw_data() const {
-  return static_cast<char*>(impl_->storage->data()) + impl_->offset * int64_t(element_size());
+  return static_cast<char*>(meta("raw_data").storage->data()) +
+         impl_->offset * int64_t(element_size());
 }
 
 void Tensor::check_data_access(DType want) const {
@@ -65,6 +75,7 @@ Tensor& Tensor::requires_grad_(bool on) {
 }
 
 void Tensor::set_grad(const Tensor& g) {
+  check(defined(), "set_grad", "tensor is undefined");
   if (g.defined()) {
     check(g.shape() == shape(), "set_grad", "gradient shape {} does not match tensor shape {}",
           g.shape(), shape());

@@ -58,19 +58,20 @@ class Tensor {
   static Tensor empty(const Shape& shape, TensorOptions opt = {});
 
   // ---- metadata -------------------------------------------------------------
+  // Every accessor below throws descent::Error naming itself on an undefined tensor.
   bool defined() const { return impl_ != nullptr; }
-  const Shape& shape() const { return impl_->shape; }
-  const Strides& strides() const { return impl_->strides; }
-  int dim() const { return impl_->shape.size(); }
+  const Shape& shape() const { return meta("shape").shape; }
+  const Strides& strides() const { return meta("strides").strides; }
+  int dim() const { return meta("dim").shape.size(); }
   int64_t size(int64_t d) const;  // negative d counts from the end
   int64_t stride(int64_t d) const;
-  int64_t numel() const { return impl_->shape.numel(); }
-  int64_t offset() const { return impl_->offset; }
-  DType dtype() const { return impl_->dtype; }
-  Device device() const { return impl_->storage->device(); }
+  int64_t numel() const { return meta("numel").shape.numel(); }
+  int64_t offset() const { return meta("offset").offset; }
+  DType dtype() const { return meta("dtype").dtype; }
+  Device device() const { return meta("device").storage->device(); }
   bool is_contiguous() const;
   size_t element_size() const { return dtype_size(dtype()); }
-  const std::shared_ptr<Storage>& storage() const { return impl_->storage; }
+  const std::shared_ptr<Storage>& storage() const { return meta("storage").storage; }
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   // True when both handles view the same TensorImpl.
@@ -92,14 +93,14 @@ class Tensor {
   std::vector<T> to_vector() const;
 
   // ---- autograd ---------------------------------------------------------------
-  bool requires_grad() const { return impl_->requires_grad; }
+  bool requires_grad() const { return meta("requires_grad").requires_grad; }
   // Marks a leaf as needing gradients (floating dtypes only). Returns *this.
   Tensor& requires_grad_(bool on = true);
   // The gradient, with any pending scale applied first (see "deferred gradient scaling").
   Tensor grad() const;
   void set_grad(const Tensor& g);
-  const std::shared_ptr<autograd::Node>& grad_fn() const { return impl_->grad_fn; }
-  bool is_leaf() const { return impl_->grad_fn == nullptr; }
+  const std::shared_ptr<autograd::Node>& grad_fn() const { return meta("grad_fn").grad_fn; }
+  bool is_leaf() const { return meta("is_leaf").grad_fn == nullptr; }
   // Reverse-mode differentiation from this tensor. `gradient` may be omitted only for
   // a one-element tensor. retain_graph keeps saved tensors for a second backward;
   // create_graph records the backward itself for higher-order gradients.
@@ -150,6 +151,15 @@ class Tensor {
 
  private:
   void check_data_access(DType want) const;
+  // The TensorImpl behind a metadata accessor; an undefined tensor (a default-constructed
+  // one, or a gradient that was never computed) is an Error naming the accessor rather
+  // than a null dereference. The check is one predictable branch.
+  const TensorImpl& meta(const char* accessor) const {
+    if (!impl_) [[unlikely]]
+      fail_undefined(accessor);
+    return *impl_;
+  }
+  [[noreturn]] static void fail_undefined(const char* accessor);
   std::shared_ptr<TensorImpl> impl_;
 };
 
