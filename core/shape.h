@@ -101,6 +101,11 @@ inline int wrap_dim(int64_t dim, int ndim, std::string_view op) {
 // NumPy/PyTorch broadcasting of two shapes; throws naming `op` when they don't fit.
 Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op);
 
+// The number of elements of a tensor of shape `s` taking `element_size` bytes each, or
+// an Error naming `op` when a dim is negative or the element or byte count overflows
+// int64 (which would otherwise allocate a wrapped-around size and write past it).
+int64_t checked_numel(const Shape& s, size_t element_size, std::string_view op);
+
 }  // namespace descent
 
 template <>

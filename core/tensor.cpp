@@ -6,9 +6,9 @@
 namespace descent {
 
 Tensor Tensor::empty(const Shape& shape, TensorOptions opt) {
-  for (int64_t d : shape) check(d >= 0, "empty", "negative dimension in shape {}", shape);
+  const int64_t numel = checked_numel(shape, dtype_size(opt.dtype), "empty");
   auto impl = std::make_shared<TensorImpl>();
-  const size_t nbytes = size_t(shape.numel()) * dtype_size(opt.dtype);
+  const size_t nbytes = size_t(numel) * dtype_size(opt.dtype);
   impl->storage = make_storage(nbytes, opt.device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
@@ -19,6 +19,7 @@ Tensor Tensor::empty(const Shape& shape, TensorOptions opt) {
 }
 
 Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, int64_t offset) {
+  checked_numel(shape, base.element_size(), "view");
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = base.storage();
   impl->shape = shape;

@@ -53,7 +53,9 @@ struct Relu {
   }
   std::vector<Tensor> backward(const Tensor& g) {
     if (!GradMode::is_enabled()) return {fused(BinaryOp::ReluBackward, g, x, "relu_backward")};
-    return {where(x > 0.0, g, 0.0)};
+    // x <= 0 takes nothing; everything else, NaN included, passes g (PyTorch's
+    // threshold_backward).
+    return {where(logical_not(x <= 0.0), g, 0.0)};
   }
 };
 
@@ -100,9 +102,9 @@ struct LeakyRelu {
   std::vector<Tensor> backward(const Tensor& g) { return {where(x > 0.0, g, g * slope)}; }
 };
 
-// d/dx = 1 for x > 0, α·eˣ otherwise (α at 0, as PyTorch). eˣ is taken of min(x, 0): the
-// branch where() drops must stay finite, or its zero gradient times ∞ gives NaN in a
-// double backward.
+// d/dx = α·eˣ for x <= 0 (α at 0, as PyTorch), 1 otherwise (NaN included, as PyTorch).
+// eˣ is taken of min(x, 0): the branch where() drops must stay finite, or its zero
+// gradient times ∞ gives NaN in a double backward.
 struct Elu {
   static constexpr std::string_view name = "elu";
   Tensor x;
@@ -113,7 +115,7 @@ struct Elu {
     return ops::unary(UnaryOp::Elu, x_, {.alpha = alpha_});
   }
   std::vector<Tensor> backward(const Tensor& g) {
-    return {where(x > 0.0, g, g * (alpha * exp(clamp_max(x, 0.0))))};
+    return {where(x <= 0.0, g * (alpha * exp(clamp_max(x, 0.0))), g)};
   }
 };
 

@@ -139,11 +139,13 @@ struct Minmax {
                        name);
   }
   std::vector<Tensor> backward(const Tensor& g) {
-    // The winner gets the gradient; ties split it evenly (as PyTorch).
-    Tensor wins = (kMax ? gt(a, b) : lt(a, b)).to(g.dtype());
-    Tensor ties = eq(a, b).to(g.dtype());
-    Tensor wa = wins + ties * 0.5;
-    return {g * wa, g * (1.0 - wa)};
+    // The loser gets nothing, ties split the gradient evenly, and where the comparison
+    // has no answer (a NaN) both get all of it, as PyTorch.
+    const DType dt = g.dtype();
+    Tensor half_ties = eq(a, b).to(dt) * 0.5;
+    Tensor a_loses = (kMax ? lt(a, b) : gt(a, b)).to(dt);
+    Tensor b_loses = (kMax ? gt(a, b) : lt(a, b)).to(dt);
+    return {g * (1.0 - a_loses - half_ties), g * (1.0 - b_loses - half_ties)};
   }
 };
 

@@ -88,23 +88,35 @@ struct Sum {
   }
 };
 
-// amax / amin: the gradient is shared evenly among the elements equal to the result.
+// Where the gradient of a NaN result goes, as in PyTorch: max and min hand it to the NaN
+// elements (the ones they selected); amax and amin share it among the elements equal to
+// the result, which no NaN is, so it is NaN.
+enum class NanResultGrad { ToNanElements, NotANumber };
+
+// max, min, amax, amin: the gradient is shared evenly among the elements equal to the
+// result.
 template <bool Max>
 struct Extreme {
   static constexpr std::string_view name = Max ? "amax" : "amin";
   Tensor x, y;  // y in the keepdim shape
   uint32_t mask = 0;
   bool keepdim = false;
-  Tensor forward(const Tensor& x_, uint32_t mask_, bool keepdim_) {
+  NanResultGrad nan_grad = NanResultGrad::NotANumber;
+  Tensor forward(const Tensor& x_, uint32_t mask_, bool keepdim_, NanResultGrad nan_grad_) {
     x = x_;
     mask = mask_;
     keepdim = keepdim_;
+    nan_grad = nan_grad_;
     y = reduce_kernel(Max ? ReduceOp::Max : ReduceOp::Min, x_, mask, x_.dtype());
     return drop_dims(y, x_.shape(), mask, keepdim);
   }
   std::vector<Tensor> backward(const Tensor& g) {
     Tensor gk = keepdim ? g : g.reshape(y.shape());
-    Tensor hit = eq(x, y).to(g.dtype());
+    Tensor hit = eq(x, y);
+    if (nan_grad == NanResultGrad::ToNanElements) {
+      hit = logical_or(hit, logical_and(ne(x, x), ne(y, y)));  // both NaN
+    }
+    hit = hit.to(g.dtype());
     Tensor count = sum(hit, dims_of(mask, x.dim()), true);
     return {hit * (gk / count)};
   }
@@ -191,12 +203,12 @@ struct LogSumExp {
 };
 
 Tensor extreme(const Tensor& x, const Shape& dims, bool keepdim, bool is_max, bool all_dims,
-               std::string_view op) {
+               NanResultGrad nan_grad, std::string_view op) {
   ops::check_defined(x, op);
   const uint32_t mask = ops::dim_mask(dims, x.dim(), op);
   check_nonempty(x, mask, all_dims, op);
-  return is_max ? autograd::apply<Extreme<true>>(x, mask, keepdim)
-                : autograd::apply<Extreme<false>>(x, mask, keepdim);
+  return is_max ? autograd::apply<Extreme<true>>(x, mask, keepdim, nan_grad)
+                : autograd::apply<Extreme<false>>(x, mask, keepdim, nan_grad);
 }
 
 Tensor arg_extreme(const Tensor& x, ReduceOp op, const Shape& dims, bool keepdim, bool all_dims,
@@ -241,19 +253,23 @@ Tensor std(const Tensor& x, const Shape& dims, int64_t correction, bool keepdim)
   return autograd::apply<Std>(x, ops::dim_mask(dims, x.dim(), "std"), correction, keepdim);
 }
 
-Tensor max(const Tensor& x) { return extreme(x, {}, false, true, true, "max"); }
-Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
-  return extreme(x, {dim}, keepdim, true, false, "max");
+Tensor max(const Tensor& x) {
+  return extreme(x, {}, false, true, true, NanResultGrad::ToNanElements, "max");
 }
-Tensor min(const Tensor& x) { return extreme(x, {}, false, false, true, "min"); }
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
+  return extreme(x, {dim}, keepdim, true, false, NanResultGrad::ToNanElements, "max");
+}
+Tensor min(const Tensor& x) {
+  return extreme(x, {}, false, false, true, NanResultGrad::ToNanElements, "min");
+}
 Tensor min(const Tensor& x, int64_t dim, bool keepdim) {
-  return extreme(x, {dim}, keepdim, false, false, "min");
+  return extreme(x, {dim}, keepdim, false, false, NanResultGrad::ToNanElements, "min");
 }
 Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) {
-  return extreme(x, dims, keepdim, true, dims.empty(), "amax");
+  return extreme(x, dims, keepdim, true, dims.empty(), NanResultGrad::NotANumber, "amax");
 }
 Tensor amin(const Tensor& x, const Shape& dims, bool keepdim) {
-  return extreme(x, dims, keepdim, false, dims.empty(), "amin");
+  return extreme(x, dims, keepdim, false, dims.empty(), NanResultGrad::NotANumber, "amin");
 }
 
 Tensor argmax(const Tensor& x) {

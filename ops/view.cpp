@@ -147,6 +147,7 @@ struct Expand {
             x.shape(), shape, i, xd, s[i]);
       st[i] = (xd == 1 && s[i] != 1) ? 0 : x.strides()[i - lead];
     }
+    checked_numel(s, x.element_size(), name);
     return make_view(x, s, st, x.offset());
   }
   // The engine sums the broadcast gradient back to in_shape.

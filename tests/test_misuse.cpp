@@ -57,3 +57,17 @@ TEST(DeepGraph, BackwardThroughALongChainAndFreeingItAfterwards) {
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{200000, 200000}));
   total = Tensor();
 }
+
+// Element counts that overflow int64 are refused where the shape is made, not turned
+// into a wrapped-around allocation that a later write overruns.
+TEST(ShapeOverflow, FactoriesViewsAndOneHotRefuseIt) {
+  const int64_t big = int64_t(1) << 32;
+  EXPECT_THROW_MSG(zeros({big, big}), "empty: shape [4294967296, 4294967296] has more elements");
+  EXPECT_THROW_MSG(empty({int64_t(1) << 62, 4}), "has more elements than an int64 can count");
+  EXPECT_THROW_MSG(empty({int64_t(1) << 61}, {.dtype = DType::F64}), "has more bytes");
+  EXPECT_THROW_MSG(ones({4}).expand({int64_t(1) << 62, 4}), "expand: shape");
+  EXPECT_THROW_MSG(F::one_hot(from_vector<int64_t>({0, 1, 2}), int64_t(1) << 62), "more elements");
+  EXPECT_THROW_MSG(zeros({2, -3}), "negative dimension");
+  // Large but countable expands stay views.
+  EXPECT_EQ(ones({1}).expand({int64_t(1) << 40}).numel(), int64_t(1) << 40);
+}

@@ -74,7 +74,8 @@ void unary_typed(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) 
       return unary_loop<T, T>(x, out, [](C v) { return C((v > C(0)) - (v < C(0))); });
     case UnaryOp::Reciprocal: return unary_loop<T, T>(x, out, [](C v) { return C(1) / v; });
     case UnaryOp::Square: return unary_loop<T, T>(x, out, [](C v) { return v * v; });
-    case UnaryOp::Relu: return unary_loop<T, T>(x, out, [](C v) { return v > C(0) ? v : C(0); });
+    // NaN is not <= 0, so it passes through (PyTorch: relu(NaN) = NaN).
+    case UnaryOp::Relu: return unary_loop<T, T>(x, out, [](C v) { return v <= C(0) ? C(0) : v; });
     case UnaryOp::Sigmoid:
       return unary_loop<T, T>(x, out, [](C v) { return C(1) / (C(1) + std::exp(-v)); });
     case UnaryOp::Tanh: return unary_loop<T, T>(x, out, [](C v) { return std::tanh(v); });
@@ -210,7 +211,7 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
     case BinaryOp::LogicalOr:
       return binary_loop<T, bool>(a, b, out, [](C x, C y) { return x != C(0) || y != C(0); });
     case BinaryOp::ReluBackward:
-      return binary_loop<T, T>(a, b, out, [](C g, C x) { return x > C(0) ? g : C(0); });
+      return binary_loop<T, T>(a, b, out, [](C g, C x) { return x <= C(0) ? C(0) : g; });
     case BinaryOp::SigmoidBackward:
       return binary_loop<T, T>(a, b, out, [](C g, C y) { return C(g * y * (C(1) - y)); });
     case BinaryOp::TanhBackward:

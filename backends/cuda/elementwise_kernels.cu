@@ -37,7 +37,7 @@ __device__ __forceinline__ C unary_float(UnaryOp op, C v, C alpha, C beta) {
     case UnaryOp::Sign: return C((v > C(0)) - (v < C(0)));
     case UnaryOp::Reciprocal: return C(1) / v;
     case UnaryOp::Square: return v * v;
-    case UnaryOp::Relu: return v > C(0) ? v : C(0);
+    case UnaryOp::Relu: return v <= C(0) ? C(0) : v;  // NaN passes through, as PyTorch
     case UnaryOp::Sigmoid: return C(1) / (C(1) + m_exp(-v));
     case UnaryOp::Tanh: return m_tanh(v);
     case UnaryOp::Gelu: return C(0.5) * v * (C(1) + m_erf(v * C(0.7071067811865476)));
@@ -236,7 +236,7 @@ __device__ __forceinline__ C binary_numeric(BinaryOp op, C x, C y, int* flag) {
     case BinaryOp::Ge: return C(x >= y);
     case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
     case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
-    case BinaryOp::ReluBackward: return y > C(0) ? x : C(0);
+    case BinaryOp::ReluBackward: return y <= C(0) ? C(0) : x;
     case BinaryOp::Add:
     case BinaryOp::Sub:
     case BinaryOp::Mul:

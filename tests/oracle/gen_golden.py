@@ -106,7 +106,8 @@ class Family:
             leaves[k] = t
         out = fn(**leaves, **args)
         v = torch.randn(out.shape, generator=self.gen)
-        out.backward(v)
+        if out.requires_grad:  # argmax-like outputs have no gradient
+            out.backward(v)
         for k, t in leaves.items():
             self.tensor(f"{name}.{k}", t)
         for k, a in args.items():
@@ -363,6 +364,53 @@ def loss(f):
     bce_case("bce_logits_none", reduction=0, pos_weight=f.uniform(0.5, 3.0, 3))
 
 
+def nan(f):
+    """NaN and ±inf must come out as PyTorch gives them: an activation, reduction, clamp
+    or loss that turned a NaN into a number would hide a diverging run."""
+    def with_nonfinite(*shape):
+        x = f.randn(*shape, scale=2.0).reshape(-1)
+        x[1], x[4], x[7] = float("nan"), float("inf"), float("-inf")
+        return x.reshape(shape)
+
+    x = lambda: with_nonfinite(3, 4)  # noqa: E731
+    f.case("relu", lambda x: F.relu(x), {"x": x()})
+    f.case("leaky_relu", lambda x, negative_slope: F.leaky_relu(x, negative_slope), {"x": x()},
+           {"negative_slope": 0.1})
+    f.case("elu", lambda x, alpha: F.elu(x, alpha), {"x": x()}, {"alpha": 1.0})
+    f.case("gelu", lambda x: F.gelu(x), {"x": x()})
+    f.case("silu", lambda x: F.silu(x), {"x": x()})
+    f.case("sigmoid", lambda x: torch.sigmoid(x), {"x": x()})
+    f.case("tanh", lambda x: torch.tanh(x), {"x": x()})
+    f.case("softplus", lambda x: F.softplus(x), {"x": x()})
+    f.case("abs", lambda x: torch.abs(x), {"x": x()})
+    f.case("clamp", lambda x, lo, hi: torch.clamp(x, lo, hi), {"x": x()}, {"lo": -1.0, "hi": 1.0})
+    f.case("maximum", lambda a, b: torch.maximum(a, b), {"a": x(), "b": f.randn(3, 4)})
+    f.case("minimum", lambda a, b: torch.minimum(a, b), {"a": f.randn(3, 4), "b": x()})
+    f.case("max_all", lambda x: torch.max(x), {"x": x()})
+    f.case("min_all", lambda x: torch.min(x), {"x": x()})
+    f.case("max_d1", lambda x, dim, keepdim: torch.max(x, dim, keepdim).values, {"x": x()},
+           {"dim": 1, "keepdim": False})
+    f.case("min_d0", lambda x, dim, keepdim: torch.min(x, dim, keepdim).values, {"x": x()},
+           {"dim": 0, "keepdim": False})
+    f.case("amax_d1", lambda x, dims, keepdim: torch.amax(x, dims, keepdim), {"x": x()},
+           {"dims": [1], "keepdim": False})
+    f.case("amin_d1", lambda x, dims, keepdim: torch.amin(x, dims, keepdim), {"x": x()},
+           {"dims": [1], "keepdim": False})
+    f.case("argmax_d1", lambda x, dim: torch.argmax(x, dim).float(), {"x": x()}, {"dim": 1},
+           nograd=("x",))
+    f.case("argmin_d1", lambda x, dim: torch.argmin(x, dim).float(), {"x": x()}, {"dim": 1},
+           nograd=("x",))
+    f.case("sum_d1", lambda x: torch.sum(x, 1), {"x": x()})
+    f.case("softmax", lambda x, dim: F.softmax(x, dim), {"x": x()}, {"dim": -1})
+    f.case("log_softmax", lambda x, dim: F.log_softmax(x, dim), {"x": x()}, {"dim": -1})
+    f.case("logsumexp_d1", lambda x, dims, keepdim: torch.logsumexp(x, dims, keepdim),
+           {"x": x()}, {"dims": [1], "keepdim": False})
+    f.case("mse_loss", lambda input, target: F.mse_loss(input, target),
+           {"input": x(), "target": f.randn(3, 4)})
+    f.case("cross_entropy", lambda input, target: F.cross_entropy(input, target),
+           {"input": x(), "target": f.randint(0, 4, 3)})
+
+
 FAMILIES = {
     "elementwise": elementwise,
     "activation": activation,
@@ -370,6 +418,7 @@ FAMILIES = {
     "linalg": linalg,
     "index": index,
     "loss": loss,
+    "nan": nan,
 }
 
 
