@@ -3,7 +3,9 @@
 #include <descent/ops/elementwise.h>
 #include <descent/ops/reduce.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace descent::amp {
@@ -16,6 +18,10 @@ GradScaler::GradScaler(GradScalerOptions opt) : opt_(opt), scale_(opt.init_scale
         "backoff_factor must be in (0, 1), got {}", opt.backoff_factor);
   check(opt.growth_interval > 0, op, "growth_interval must be positive, got {}",
         opt.growth_interval);
+  check(opt.min_scale > 0 && opt.min_scale <= opt.init_scale, op,
+        "min_scale must be in (0, init_scale], got {}", opt.min_scale);
+  check(opt.warn_after_skipped >= 0, op, "warn_after_skipped must be >= 0, got {}",
+        opt.warn_after_skipped);
 }
 
 Tensor GradScaler::scale(const Tensor& loss) const {
@@ -103,9 +109,19 @@ void GradScaler::update() {
   bool found_inf = false;
   for (auto& [o, st] : per_opt_) found_inf |= check_inf(*o, st);  // unscaled, not stepped: now
   if (found_inf) {
-    scale_ *= opt_.backoff_factor;
+    scale_ = std::max(scale_ * opt_.backoff_factor, opt_.min_scale);
     growth_tracker_ = 0;
-  } else if (++growth_tracker_ == opt_.growth_interval) {
+    if (++consecutive_skipped_ == opt_.warn_after_skipped) {
+      fmt::print(stderr,
+                 "GradScaler: {} steps in a row skipped for inf/NaN gradients (scale now {}); "
+                 "the model or the loss produces non-finite values that scaling cannot fix\n",
+                 consecutive_skipped_, scale_);
+    }
+    per_opt_.clear();
+    return;
+  }
+  consecutive_skipped_ = 0;
+  if (++growth_tracker_ == opt_.growth_interval) {
     scale_ *= opt_.growth_factor;
     growth_tracker_ = 0;
   }
@@ -126,6 +142,7 @@ StateDict GradScaler::state_dict() const {
   s.numbers["backoff_factor"] = opt_.backoff_factor;
   s.numbers["growth_interval"] = double(opt_.growth_interval);
   s.numbers["growth_tracker"] = double(growth_tracker_);
+  s.numbers["consecutive_skipped"] = double(consecutive_skipped_);
   s.numbers["enabled"] = opt_.enabled ? 1 : 0;
   return s;
 }
@@ -134,12 +151,26 @@ void GradScaler::load_state_dict(const StateDict& s) {
   constexpr std::string_view op = "GradScaler.load_state_dict";
   check(s.string("type", op) == "GradScaler", op, "state was saved by '{}', not a GradScaler",
         s.string("type", op));
-  scale_ = s.number("scale", op);
-  opt_.growth_factor = s.number("growth_factor", op);
-  opt_.backoff_factor = s.number("backoff_factor", op);
-  opt_.growth_interval = int64_t(s.number("growth_interval", op));
-  growth_tracker_ = int64_t(s.number("growth_tracker", op));
-  opt_.enabled = s.number("enabled", op) != 0;
+  // Checked with the constructor's rules, all before any is assigned.
+  const double scale = s.finite("scale", op, opt_.min_scale);
+  const double growth_factor = s.finite("growth_factor", op);
+  check(growth_factor > 1, op, "state dict growth_factor is {}, expected > 1", growth_factor);
+  const double backoff_factor = s.finite("backoff_factor", op);
+  check(backoff_factor > 0 && backoff_factor < 1, op,
+        "state dict backoff_factor is {}, expected a value in (0, 1)", backoff_factor);
+  const int64_t growth_interval = s.integer("growth_interval", op, 1);
+  const int64_t growth_tracker = s.integer("growth_tracker", op, 0, growth_interval - 1);
+  // Older files have no skip count.
+  const int64_t skipped =
+      s.numbers.contains("consecutive_skipped") ? s.integer("consecutive_skipped", op) : 0;
+  const bool enabled = s.flag("enabled", op);
+  scale_ = scale;
+  opt_.growth_factor = growth_factor;
+  opt_.backoff_factor = backoff_factor;
+  opt_.growth_interval = growth_interval;
+  growth_tracker_ = growth_tracker;
+  consecutive_skipped_ = skipped;
+  opt_.enabled = enabled;
   per_opt_.clear();
 }
 

@@ -28,6 +28,12 @@ struct GradScalerOptions {
   double growth_factor = 2.0;
   double backoff_factor = 0.5;
   int64_t growth_interval = 2000;
+  // The scale never backs off below this (torch's has no floor, so a run whose gradients
+  // are never finite halves it to 0 and then skips every step without a word).
+  double min_scale = 1.0 / 65536;  // 2^-16
+  // After this many skipped steps in a row, update() writes one warning to stderr per
+  // streak: the model or the loss itself is producing inf/NaN. 0: never.
+  int64_t warn_after_skipped = 100;
   bool enabled = true;  // a disabled scaler is a no-op: scale() returns the loss as is
 };
 
@@ -50,6 +56,8 @@ class GradScaler {
   double get_scale() const { return enabled() ? scale_ : 1.0; }
   bool enabled() const { return opt_.enabled; }
   int64_t growth_tracker() const { return growth_tracker_; }
+  // Updates in a row whose iteration found inf/NaN (0 after a finite one).
+  int64_t consecutive_skipped() const { return consecutive_skipped_; }
   // Whether `opt`'s gradients hold an inf/NaN this iteration (after unscale_ or step(); a
   // skipped step).
   bool found_inf(const optim::Optimizer& opt) const;
@@ -69,6 +77,7 @@ class GradScaler {
   GradScalerOptions opt_;
   double scale_;
   int64_t growth_tracker_ = 0;
+  int64_t consecutive_skipped_ = 0;
   std::map<const optim::Optimizer*, PerOptimizer> per_opt_;
 };
 

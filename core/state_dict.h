@@ -7,7 +7,9 @@
 #include <descent/core/error.h>
 #include <descent/core/tensor.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -52,6 +54,29 @@ struct StateDict {
     auto it = numbers.find(key);
     check(it != numbers.end(), who, "state dict has no number '{}'", key);
     return it->second;
+  }
+  // Numbers read back from a file are checked as the constructors check them: a damaged
+  // or hand-edited file must not become a loop of 2^63 epochs or a scale of 0.
+  // A whole number in [lo, hi] (a count, an epoch); NaN, ±inf and fractions are errors.
+  int64_t integer(const std::string& key, std::string_view who, int64_t lo = 0,
+                  int64_t hi = int64_t(1) << 53) const {
+    const double v = number(key, who);
+    check(std::isfinite(v) && v == std::floor(v) && v >= double(lo) && v <= double(hi), who,
+          "state dict number '{}' is {}, expected a whole number in [{}, {}]", key, v, lo, hi);
+    return int64_t(v);
+  }
+  // A finite number in [lo, hi].
+  double finite(const std::string& key, std::string_view who,
+                double lo = -std::numeric_limits<double>::max(),
+                double hi = std::numeric_limits<double>::max()) const {
+    const double v = number(key, who);
+    check(std::isfinite(v) && v >= lo && v <= hi, who,
+          "state dict number '{}' is {}, expected a finite value in [{}, {}]", key, v, lo, hi);
+    return v;
+  }
+  // 0 or 1.
+  bool flag(const std::string& key, std::string_view who) const {
+    return integer(key, who, 0, 1) != 0;
   }
   const std::string& string(const std::string& key, std::string_view who) const {
     auto it = strings.find(key);

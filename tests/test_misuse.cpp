@@ -1,5 +1,14 @@
-// Misuse that must end in a clear descent::Error, never a crash: undefined tensors,
-// graphs deeper than any stack.
+// Misuse and faults that must end in a clear descent::Error or a visible report, never a
+// crash or a silent wrong answer: undefined tensors, graphs deeper than any stack,
+// overflowing shapes, a loss scaler that never sees a finite gradient, damaged
+// checkpoint numbers.
+#include <descent/amp.h>
+#include <descent/optim.h>
+#include <descent/train.h>
+
+#include <cmath>
+#include <limits>
+
 #include "testing/gradcheck.h"
 
 using namespace descent;
@@ -70,4 +79,71 @@ TEST(ShapeOverflow, FactoriesViewsAndOneHotRefuseIt) {
   EXPECT_THROW_MSG(zeros({2, -3}), "negative dimension");
   // Large but countable expands stay views.
   EXPECT_EQ(ones({1}).expand({int64_t(1) << 40}).numel(), int64_t(1) << 40);
+}
+
+// A scaler whose gradients are never finite backs off to its floor, not to 0, counts the
+// skipped steps and says so once per streak.
+TEST(GradScalerFloor, BacksOffToTheFloorCountsAndWarnsOnce) {
+  Tensor p = zeros({2}, {.requires_grad = true});
+  optim::SGD opt({p}, {.lr = 0.1});
+  amp::GradScaler scaler({.init_scale = 1.0, .min_scale = 0.25, .warn_after_skipped = 3});
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 6; ++i) {
+    p.set_grad(full({2}, std::numeric_limits<double>::infinity()));
+    EXPECT_FALSE(scaler.step(opt));
+    scaler.update();
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(scaler.get_scale(), 0.25);  // 1 → 0.5 → 0.25, then held
+  EXPECT_EQ(scaler.consecutive_skipped(), 6);
+  EXPECT_NE(err.find("GradScaler: 3 steps in a row skipped"), std::string::npos) << err;
+  EXPECT_EQ(err.find("steps in a row", err.find("steps in a row") + 1), std::string::npos) << err;
+  p.set_grad(ones({2}));
+  EXPECT_TRUE(scaler.step(opt));
+  scaler.update();
+  EXPECT_EQ(scaler.consecutive_skipped(), 0);
+  EXPECT_EQ(p.to_vector<float>(), (std::vector<float>{-0.4f, -0.4f}));  // grad 1 / 0.25
+  EXPECT_THROW_MSG(amp::GradScaler({.min_scale = 0}), "min_scale must be in (0, init_scale]");
+}
+
+// Numbers read back from a checkpoint are held to the constructors' rules.
+TEST(CheckpointNumbers, OutOfRangeValuesAreRefusedNamingTheKey) {
+  train::Progress progress;
+  StateDict s = progress.state_dict();
+  s.numbers["epoch"] = std::nan("");
+  EXPECT_THROW_MSG(progress.load_state_dict(s), "'epoch' is nan, expected a whole number");
+  s.numbers["epoch"] = 2.5;
+  EXPECT_THROW_MSG(progress.load_state_dict(s), "'epoch' is 2.5");
+  s.numbers["epoch"] = -1;
+  EXPECT_THROW(progress.load_state_dict(s), Error);
+  s.numbers["epoch"] = 3;
+  progress.load_state_dict(s);
+  EXPECT_EQ(progress.epoch, 3);
+
+  amp::GradScaler scaler;
+  const StateDict good = scaler.state_dict();
+  for (const auto& [key, bad] : std::vector<std::pair<std::string, double>>{
+           {"scale", 0.0},
+           {"scale", std::numeric_limits<double>::infinity()},
+           {"growth_interval", 0.0},
+           {"growth_tracker", 5000.0},
+           {"backoff_factor", 1.0},
+           {"enabled", 2.0}}) {
+    StateDict d = good;
+    d.numbers[key] = bad;
+    EXPECT_THROW(scaler.load_state_dict(d), Error) << key << " = " << bad;
+  }
+  EXPECT_EQ(scaler.get_scale(), 65536.0);  // untouched by the failed loads
+
+  Tensor p = zeros({1}, {.requires_grad = true});
+  optim::SGD opt({p});
+  optim::StepLR sched(opt, {.step_size = 2});
+  StateDict d = sched.state_dict();
+  d.numbers["last_epoch"] = 1e300;
+  EXPECT_THROW_MSG(sched.load_state_dict(d), "'last_epoch' is 1e+300");
+
+  train::EarlyStopping stop;
+  StateDict e = stop.state_dict();
+  e.numbers["wait"] = -4;
+  EXPECT_THROW_MSG(stop.load_state_dict(e), "'wait' is -4");
 }

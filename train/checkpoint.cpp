@@ -61,8 +61,10 @@ StateDict Progress::state_dict() const {
 }
 
 void Progress::load_state_dict(const StateDict& s) {
-  epoch = int64_t(s.number("epoch", "Progress.load_state_dict"));
-  step = int64_t(s.number("step", "Progress.load_state_dict"));
+  constexpr std::string_view who = "Progress.load_state_dict";
+  const int64_t e = s.integer("epoch", who), st = s.integer("step", who);
+  epoch = e;
+  step = st;
   extra.clear();
   for (const auto& [k, v] : s.sub("extra.").numbers) extra[k] = v;
 }

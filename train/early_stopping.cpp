@@ -92,11 +92,11 @@ void EarlyStopping::load_state_dict(const StateDict& state) {
   check(type == kType, who, "state dict is for a {}, expected a {}", type, kType);
   const double best =
       state.numbers.contains("best") ? state.number("best", who) : worst(options_.mode);
-  const auto best_epoch = int64_t(state.number("best_epoch", who));
-  const auto wait = int64_t(state.number("wait", who));
-  const auto epoch = int64_t(state.number("epoch", who));
-  const bool stopped = state.number("stopped", who) != 0;
-  const auto n = size_t(state.number("num_best_params", who));
+  const int64_t epoch = state.integer("epoch", who);
+  const int64_t best_epoch = state.integer("best_epoch", who, -1, epoch);
+  const int64_t wait = state.integer("wait", who, 0, epoch);
+  const bool stopped = state.flag("stopped", who);
+  const auto n = size_t(state.integer("num_best_params", who));
   std::vector<Tensor> snapshot;
   for (size_t i = 0; i < n; ++i) {
     snapshot.push_back(state.tensor("best_params." + std::to_string(i), who).clone());

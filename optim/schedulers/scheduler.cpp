@@ -121,11 +121,11 @@ void LRScheduler::load_state_dict(const StateDict& state) {
   // Read everything before assigning, so a bad dict leaves the scheduler unchanged.
   std::vector<double> base(num_groups()), last(num_groups());
   for (size_t g = 0; g < num_groups(); ++g) {
-    base[g] = state.number("base_lr." + std::to_string(g), who);
-    last[g] = state.number("last_lr." + std::to_string(g), who);
+    base[g] = state.finite("base_lr." + std::to_string(g), who, 0);
+    last[g] = state.finite("last_lr." + std::to_string(g), who, 0);
   }
-  const auto last_epoch = int64_t(state.number("last_epoch", who));
-  const auto step_count = int64_t(state.number("step_count", who));
+  const int64_t last_epoch = state.integer("last_epoch", who, -1);
+  const int64_t step_count = state.integer("step_count", who);
   load_extra(state);
   base_lrs_ = std::move(base);
   last_lr_ = std::move(last);
