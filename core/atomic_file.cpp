@@ -1,6 +1,8 @@
 #include <descent/core/atomic_file.h>
 #include <descent/core/error.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +41,29 @@ int open_temp(const std::string& dir, const std::string& name, std::string& tmp)
   return -1;
 }
 
+// Removes the temporaries of `name` that writers killed mid-save left behind. A writer
+// holds an exclusive flock on its temporary until it has renamed it (the kernel drops
+// the lock when the process dies, even by SIGKILL), so a temporary whose lock can be
+// taken has no writer any more. Best effort: a save never fails over debris.
+void remove_dead_temporaries(const std::string& dir, const std::string& name) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  const std::string prefix = "." + name + ".tmp.";
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view entry(e->d_name);
+    if (!entry.starts_with(prefix)) continue;
+    const std::string tmp = dir + "/" + std::string(entry);
+    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      ::unlink(tmp.c_str());
+    }
+    ::close(fd);  // releases the lock, if taken
+  }
+  ::closedir(d);
+}
+
 void sync_folder(const std::string& dir, const std::string& path) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   check(fd >= 0, kOp, "replaced '{}' but cannot open its folder '{}' to sync it: {}", path, dir,
@@ -68,13 +93,17 @@ void AtomicWriter::write(const void* data, size_t n) {
 void write_file_atomic(const std::string& path, const std::function<void(AtomicWriter&)>& fill) {
   const auto [dir, name] = split_path(path);
   check(!name.empty(), kOp, "path '{}' names a folder, expected a file", path);
+  remove_dead_temporaries(dir, name);
   std::string tmp;
   const int fd = open_temp(dir, name, tmp);
   check(fd >= 0, kOp, "cannot create a temporary file in '{}' to write '{}': {}", dir, path,
         errno_text(errno));
-  // From here on every exit path either renames the temporary or removes it.
+  // From here on every exit path either renames the temporary or removes it. The lock
+  // marks the temporary as being written until the rename (remove_dead_temporaries).
   bool is_open = true;
   try {
+    check(::flock(fd, LOCK_EX | LOCK_NB) == 0, kOp, "cannot lock temporary file '{}': {}", tmp,
+          errno_text(errno));
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       ::fchmod(fd, st.st_mode & 07777);  // best effort: the data matters more than the mode
@@ -83,20 +112,18 @@ void write_file_atomic(const std::string& path, const std::function<void(AtomicW
     fill(writer);
     check(::fsync(fd) == 0, kOp, "cannot sync '{}' (temporary file '{}'): {}", path, tmp,
           errno_text(errno));
+    // Renamed while still open and locked, so no other writer's sweep can take it for
+    // debris in between. After a successful fsync, close reports nothing new.
+    check(::rename(tmp.c_str(), path.c_str()) == 0, kOp,
+          "cannot replace '{}' with temporary file '{}': {}", path, tmp, errno_text(errno));
     is_open = false;
-    const int rc = ::close(fd);
-    check(rc == 0, kOp, "cannot close '{}' (temporary file '{}'): {}", path, tmp,
-          errno_text(errno));
+    ::close(fd);
   } catch (...) {
-    if (is_open) ::close(fd);
-    ::unlink(tmp.c_str());
+    if (is_open) {
+      ::unlink(tmp.c_str());  // while still locked
+      ::close(fd);
+    }
     throw;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail(kOp, fmt::format("cannot replace '{}' with temporary file '{}': {}", path, tmp,
-                          errno_text(err)));
   }
   sync_folder(dir, path);
 }

@@ -3,7 +3,9 @@
 // new one, never a torn write, even across a crash or power loss.
 //
 // write_file_atomic writes into a temporary file in the same folder (named
-// ".<name>.tmp.<random>"), fsyncs it, renames it over `path` and fsyncs the folder. An
+// ".<name>.tmp.<random>", locked with flock while it is written), fsyncs it, renames it
+// over `path` and fsyncs the folder. It first removes the temporaries of `path` that no
+// writer holds any more: those a writer killed mid-save (even by SIGKILL) left behind. An
 // existing target keeps its permission bits; a new one gets 0666 minus the umask. On
 // any failure — including an exception thrown by the `fill` callback — the temporary
 // file is removed, `path` is left exactly as it was, and descent::Error names the path

@@ -4,8 +4,12 @@
 // folder — and each leaves the previous file byte-for-byte and no temporary behind.
 #include <descent/core/atomic_file.h>
 #include <descent/core/safetensors.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -144,4 +148,43 @@ TEST(AtomicFile, RelativePathInTheWorkingFolder) {
   std::filesystem::current_path(old);
   EXPECT_EQ(read_text(dir.file("rel.bin")), "here");
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"rel.bin"});
+}
+
+// A writer killed mid-save (SIGKILL: no cleanup runs) leaves its temporary behind; the
+// next save to the same path removes it. A temporary another writer still holds stays.
+TEST(AtomicFile, TheNextSaveRemovesTheTemporariesOfKilledWriters) {
+  ScratchDir dir;
+  const std::string path = dir.file("ckpt.safetensors");
+  write_file_atomic(path, std::string_view("old"));
+  for (int i = 0; i < 3; ++i) {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      write_file_atomic(path, [](AtomicWriter& w) {
+        w.write(std::string_view("half a checkpoint"));
+        ::raise(SIGKILL);
+      });
+      ::_exit(0);  // not reached
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  }
+  // Each killed writer's save swept its predecessor's temporary: only the last remains.
+  EXPECT_EQ(dir.entries().size(), 2u);
+  EXPECT_EQ(read_text(path), "old");
+
+  // A temporary that is being written (its writer holds the lock) is not debris.
+  const std::string live = dir.file(".ckpt.safetensors.tmp.live");
+  const int fd = ::open(live.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+
+  write_file_atomic(path, std::string_view("new"));
+  EXPECT_EQ(read_text(path), "new");
+  EXPECT_EQ(dir.entries(),
+            (std::vector<std::string>{".ckpt.safetensors.tmp.live", "ckpt.safetensors"}));
+  ::close(fd);
+  write_file_atomic(path, std::string_view("newer"));  // now unlocked: removed
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"ckpt.safetensors"});
 }
