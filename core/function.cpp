@@ -32,6 +32,39 @@ void connect(Node& node, const std::shared_ptr<Node>& self, const std::vector<Te
   }
 }
 
+UseCounts use_counts(const std::vector<Tensor>& inputs) {
+  UseCounts c;
+  c.impl.reserve(inputs.size());
+  c.storage.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    c.impl.push_back(t.defined() ? t.impl_ptr().use_count() : 0);
+    c.storage.push_back(t.defined() ? t.storage().use_count() : 0);
+  }
+  return c;
+}
+
+void remember_saved(Node& node, const std::vector<Tensor>& inputs, const UseCounts& before,
+                    const std::vector<Tensor*>& outputs) {
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined()) continue;
+    // Each output that views this input's storage holds one more reference to it.
+    long output_views = 0;
+    for (const Tensor* o : outputs) output_views += o->defined() && o->storage() == t.storage();
+    const bool kept_handle = t.impl_ptr().use_count() > before.impl[i];
+    const bool kept_view = t.storage().use_count() - output_views > before.storage[i];
+    if (kept_handle || kept_view) {
+      node.saved_versions.push_back({t.storage(), t.storage()->version(), false, i});
+    }
+  }
+  for (uint32_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& o = *outputs[i];
+    if (o.defined() && o.impl_ptr().use_count() > 1) {
+      node.saved_versions.push_back({o.storage(), o.storage()->version(), true, i});
+    }
+  }
+}
+
 void check_outputs_finite(std::string_view op, const std::vector<Tensor*>& outputs) {
   for (Tensor* t : outputs) check_anomaly(*t, op, AnomalyPhase::Forward);
 }

@@ -56,6 +56,17 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 void connect(Node& node, const std::shared_ptr<Node>& self, const std::vector<Tensor>& inputs,
              std::vector<Tensor*> outputs);
 void check_outputs_finite(std::string_view op, const std::vector<Tensor*>& outputs);
+
+// How many handles share each input's TensorImpl and Storage, taken before forward: what
+// forward kept beyond them it saved for backward.
+struct UseCounts {
+  std::vector<long> impl, storage;
+};
+UseCounts use_counts(const std::vector<Tensor>& inputs);
+// Records in node.saved_versions, with their storages' versions, every input forward
+// kept (its handle, or a view of its storage) and every output it kept.
+void remember_saved(Node& node, const std::vector<Tensor>& inputs, const UseCounts& before,
+                    const std::vector<Tensor*>& outputs);
 std::vector<Tensor> check_grad_count(std::string_view op, std::vector<Tensor>&& g, size_t want);
 
 }  // namespace detail
@@ -79,6 +90,7 @@ class FunctionNode final : public Node {
   std::string_view name() const override { return op_name<T>(); }
 
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
+    check_saved_versions(op_name<T>(), *this);
     std::vector<Tensor> out;
     if constexpr (requires(T & t, const Tensor& g) { t.backward(g); }) {
       out = to_vector(fn->backward(grads[0]));
@@ -109,8 +121,10 @@ auto apply(Args&&... args) {
 
   std::shared_ptr<FunctionNode<T>> node;
   std::optional<T> local;
+  detail::UseCounts before;
   T* fn;
   if (record) {
+    before = detail::use_counts(inputs);
     node = std::make_shared<FunctionNode<T>>();
     fn = &node->fn.emplace();
   } else {
@@ -130,7 +144,10 @@ auto apply(Args&&... args) {
     for (auto& o : out) outs.push_back(&o);
   }
   if (anomaly_enabled()) detail::check_outputs_finite(op_name<T>(), outs);
-  if (record) detail::connect(*node, node, inputs, std::move(outs));
+  if (record) {
+    detail::remember_saved(*node, inputs, before, outs);
+    detail::connect(*node, node, inputs, std::move(outs));
+  }
   return out;
 }
 

@@ -25,6 +25,17 @@ Node::~Node() {
   }
 }
 
+void check_saved_versions(std::string_view op, const Node& node) {
+  for (const Node::SavedVersion& s : node.saved_versions) {
+    const std::shared_ptr<Storage> storage = s.storage.lock();
+    if (!storage || storage->version() == s.version) continue;
+    fail(op, fmt::format("{} {} saved for backward was modified by an in-place operation "
+                         "after the forward (its version is {}, backward expected {}); clone "
+                         "it before modifying it, or run backward first",
+                         s.is_output ? "output" : "input", s.index, storage->version(), s.version));
+  }
+}
+
 Edge gradient_edge(const Tensor& t) {
   if (!t.defined()) return {};
   TensorImpl* impl = t.impl();

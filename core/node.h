@@ -45,8 +45,20 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<TensorMeta> inputs;                        // one per input
   std::vector<TensorMeta> outputs;                       // one per output
   std::vector<std::pair<uint32_t, GradHook>> pre_hooks;  // (output_nr, hook)
-  bool released = false;                                 // saved state was freed by a backward
+  // The storages of the inputs and outputs forward saved, with their versions then.
+  struct SavedVersion {
+    std::weak_ptr<Storage> storage;
+    uint64_t version = 0;
+    bool is_output = false;
+    uint32_t index = 0;  // which input or output
+  };
+  std::vector<SavedVersion> saved_versions;
+  bool released = false;  // saved state was freed by a backward
 };
+
+// Throws naming `op`, the tensor and both versions when a saved tensor was modified in
+// place since forward (PyTorch's "modified by an inplace operation" error).
+void check_saved_versions(std::string_view op, const Node& node);
 
 // The gradient edge of a tensor: its grad_fn, or its leaf accumulator, or none.
 Edge gradient_edge(const Tensor& t);

@@ -4,6 +4,7 @@
 #include <descent/core/device.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -39,7 +40,16 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
+  // Counts the in-place writes to this memory (copy_, fill_, add_, mul_, optimizer and
+  // running-statistics updates), as PyTorch's version counter: views share their
+  // storage and so the count. The autograd engine compares it with the count a saved
+  // tensor had at forward time, so a changed saved tensor is an error, not a wrong
+  // gradient.
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
  private:
+  uint64_t version_ = 0;
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;

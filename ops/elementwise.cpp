@@ -406,6 +406,7 @@ Tensor& add_(Tensor& a, const Tensor& b, double alpha) {
         "source shape {} does not broadcast to destination shape {}", b.shape(), a.shape());
   Tensor rhs = alpha == 1.0 ? b : b * alpha;
   backend_for(a).binary(BinaryOp::Add, a, rhs.to(a.dtype()), a);
+  a.storage()->bump_version();
   return a;
 }
 
@@ -413,6 +414,7 @@ Tensor& mul_(Tensor& a, Scalar b) {
   check(!(GradMode::is_enabled() && a.requires_grad()), "mul_",
         "in-place update of a tensor that requires grad; use NoGradGuard");
   backend_for(a).binary(BinaryOp::Mul, a, scalar_like(b, a).to(a.dtype()), a);
+  a.storage()->bump_version();
   return a;
 }
 

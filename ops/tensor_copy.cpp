@@ -90,6 +90,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
         src.shape(), shape());
   Backend& be = backend_for(device().is_cpu() ? src.device() : device());
   be.copy(src, *this);
+  storage()->bump_version();
   return *this;
 }
 
@@ -98,6 +99,7 @@ Tensor& Tensor::fill_(double value) {
   check(!(GradMode::is_enabled() && requires_grad() && is_leaf()), "fill_",
         "a leaf tensor that requires grad cannot be modified in place; use NoGradGuard");
   backend_for(*this).fill(*this, value);
+  storage()->bump_version();
   return *this;
 }
 

@@ -12,6 +12,14 @@ void run(std::vector<Update<Rule>>& all) {
   all.clear();
   for (const auto& [dev, here] : groups) {
     backend_for(dev).optimizer_step(std::span<const Update<Rule>>(here));
+    // The parameters and slots changed in place: a graph that saved a parameter before
+    // this step can no longer run its backward (Storage::version).
+    for (const Update<Rule>& u : here) {
+      u.param.storage()->bump_version();
+      for (const Tensor& slot : u.slots) {
+        if (slot.defined()) slot.storage()->bump_version();
+      }
+    }
   }
 }
 }  // namespace

@@ -7,6 +7,7 @@
 #include <descent/train.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "testing/gradcheck.h"
@@ -146,4 +147,65 @@ TEST(CheckpointNumbers, OutOfRangeValuesAreRefusedNamingTheKey) {
   StateDict e = stop.state_dict();
   e.numbers["wait"] = -4;
   EXPECT_THROW_MSG(stop.load_state_dict(e), "'wait' is -4");
+}
+
+// In-place changes to a tensor the graph saved are an error at backward, as PyTorch's
+// version counters make them; changes to tensors no node saved are fine.
+TEST(VersionCounter, ModifyingASavedTensorInPlaceIsAnErrorAtBackward) {
+  Tensor a = from_vector<float>({1, 2, 3}).requires_grad_();
+  Tensor b = a * 1.0;
+  Tensor c = sum(b * b);  // mul saves b
+  b.fill_(100);
+  EXPECT_THROW_MSG(c.backward(),
+                   "mul: input 0 saved for backward was modified by an in-place "
+                   "operation after the forward (its version is 1, backward "
+                   "expected 0)");
+  for (auto modify : std::vector<std::function<void(Tensor&)>>{
+           [](Tensor& t) { t.zero_(); }, [](Tensor& t) { t.copy_(ones({3})); },
+           [](Tensor& t) { add_(t, ones({3})); }, [](Tensor& t) { mul_(t, 2.0); },
+           [](Tensor& t) { t.narrow(0, 1, 1).fill_(5); },  // through a view
+       }) {
+    Tensor x = a * 1.0;
+    Tensor y = sum(x + 2.0);  // add saves nothing
+    Tensor e = sum(x * x);
+    {
+      NoGradGuard no_grad;  // add_ and mul_ refuse tensors that require grad otherwise
+      modify(x);
+    }
+    EXPECT_THROW_MSG(e.backward(), "saved for backward was modified");
+    EXPECT_NO_THROW(y.backward());
+  }
+}
+
+TEST(VersionCounter, UnsavedInputsMayChangeAndSavedOutputsAreChecked) {
+  Tensor a = from_vector<double>({1, 2}).requires_grad_();
+  Tensor b = a * 1.0;
+  Tensor c = sum(b + 1.0);  // add saves nothing
+  b.fill_(7);
+  c.backward();
+  EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{1, 1}));
+
+  Tensor y = (a * 1.0).exp();  // exp saves its output
+  Tensor s = sum(y);
+  {
+    NoGradGuard no_grad;
+    y.fill_(0);
+  }
+  EXPECT_THROW_MSG(s.backward(), "exp: output 0 saved for backward was modified");
+}
+
+// An optimizer step between forward and backward changes the weights a matmul saved.
+TEST(VersionCounter, AnOptimizerStepBetweenForwardAndBackwardIsCaught) {
+  Tensor w = from_vector<float>({1, 2, 3, 4}).reshape({2, 2}).requires_grad_();
+  optim::SGD opt({w}, {.lr = 0.1});
+  Tensor x = ones({1, 2});
+  Tensor first = sum(matmul(x, w));
+  Tensor second = sum(matmul(x, w) * 2.0);
+  first.backward();
+  opt.step();
+  EXPECT_THROW_MSG(second.backward(), "saved for backward was modified");
+  // A fresh forward after the step is fine.
+  w.set_grad(Tensor());
+  sum(matmul(x, w)).backward();
+  EXPECT_TRUE(w.grad().defined());
 }
