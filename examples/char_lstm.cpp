@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "common/args.h"
+#include "common/divergence.h"
 #include "common/optimizers.h"
 
 using namespace descent;
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
   int epochs = 10, batch_size = 32, seq_len = 64, embed = 64, hidden = 256, layers = 2, seed = 0;
   int limit = 0, sample_len = 200;
   double lr = 2e-3, clip = 1.0, dropout = 0.0, temperature = 0.8;
-  bool resume = false;
+  bool resume = false, detect_anomaly = false;
   examples::Args args("char_lstm", "Trains a character-level LSTM language model and samples it.");
   args.add("--data", text_path, "text file (scripts/get-data --only text)");
   args.add("--epochs", epochs, "total passes over the training text (counting resumed ones)");
@@ -122,7 +123,10 @@ int main(int argc, char** argv) {
   args.add("--checkpoint", checkpoint, "folder for last.safetensors after every epoch");
   args.flag("--resume", resume, "continue from --checkpoint");
   args.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
+  args.flag("--detect-anomaly", detect_anomaly,
+            "name the first op whose output or gradient is NaN/inf (slower)");
   args.parse(argc, argv);
+  autograd::set_detect_anomaly(detect_anomaly);
 
   try {
     check(temperature > 0, "char_lstm", "got --temperature {}, expected > 0", temperature);
@@ -167,7 +171,9 @@ int main(int argc, char** argv) {
         if (clip > 0) nn::utils::clip_grad_norm_(model.parameters(), clip);
         opt->step();
         ++progress.step;
-        bar.update(loss.item<double>(), x.size(0));
+        const double l = loss.item<double>();
+        examples::check_finite_loss(l, e + 1, progress.step);
+        bar.update(l, x.size(0));
       }
       bar.finish();
       val_bpc = validation_bpc(model, val, 64);

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "common/args.h"
+#include "common/divergence.h"
 #include "common/optimizers.h"
 
 using namespace descent;
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
   std::string data_dir = "data/fashion-mnist", optimizer = "adam", scheduler = "none", metrics;
   int epochs = 5, batch_size = 128, hidden = 128, limit = 0, seed = 0;
   double lr = 1e-3, clip = 1.0;
-  bool use_amp = false;
+  bool use_amp = false, detect_anomaly = false;
   examples::Args args("mnist_lstm",
                       "Classifies (Fashion-)MNIST images read row by row by an LSTM.");
   args.add("--data", data_dir, "folder with the IDX files (scripts/get-data)");
@@ -88,7 +89,10 @@ int main(int argc, char** argv) {
   args.add("--seed", seed, "seed of the initial weights and the shuffles");
   args.add("--limit", limit, "use only the first N training and N test images (0: all)");
   args.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
+  args.flag("--detect-anomaly", detect_anomaly,
+            "name the first op whose output or gradient is NaN/inf (slower)");
   args.parse(argc, argv);
+  autograd::set_detect_anomaly(detect_anomaly);
 
   try {
     manual_seed(uint64_t(seed));
@@ -130,7 +134,9 @@ int main(int argc, char** argv) {
         if (clip > 0) nn::utils::clip_grad_norm_(model.parameters(), clip);
         opt->step();
         sched.after_step();
-        bar.update(loss.item<double>(), x.size(0));
+        const double l = loss.item<double>();
+        examples::check_finite_loss(l, e + 1, bar.batches() + 1);
+        bar.update(l, x.size(0));
       }
       bar.finish();
       const double epoch_s =

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/args.h"
+#include "common/divergence.h"
 #include "common/optimizers.h"
 
 using namespace descent;
@@ -21,7 +22,7 @@ struct Config {
   int epochs = 10, batch_size = 128, seed = 0, early_stopping = 0, stop_after = 0;
   long limit = 0;
   double lr = 0, clip = 0;
-  bool resume = false;
+  bool resume = false, detect_anomaly = false;
 };
 
 struct Eval {
@@ -124,6 +125,7 @@ int run(const Config& c) {
       scaler.update();
       sched.after_step();
       const double l = loss.item<double>();
+      examples::check_finite_loss(l, epoch + 1, progress.step);
       bar.update(l, x.size(0));
       if (step_csv) step_csv->write({{"epoch", epoch + 1}, {"step", progress.step}, {"loss", l}});
       ++progress.step;
@@ -189,7 +191,10 @@ int main(int argc, char** argv) {
   args.add("--seed", c.seed, "seed for the init and the shuffles");
   args.add("--limit", c.limit, "use the first N training and N/5 test examples; 0 = all");
   args.add("--stop-after", c.stop_after, "leave after N epochs of this run, as if interrupted");
+  args.flag("--detect-anomaly", c.detect_anomaly,
+            "name the first op whose output or gradient is NaN/inf (slower)");
   args.parse(argc, argv);
+  autograd::set_detect_anomaly(c.detect_anomaly);
   try {
     return run(c);
   } catch (const std::exception& e) {
