@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <bit>
@@ -20,6 +21,15 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr std::string_view kMetadataKey = "__metadata__";
+// Metadata "descent.crc32.<tensor>" = 8 lowercase hex digits: the CRC-32 of the tensor's
+// bytes, written by save and checked by load, so a damaged file is an error rather than
+// wrong weights. Files without it (PyTorch's) load unchecked; readers that do not know
+// it see one more metadata string.
+constexpr std::string_view kChecksumPrefix = "descent.crc32.";
+
+uint32_t crc32_of(const void* data, size_t n) {
+  return uint32_t(::crc32_z(::crc32_z(0, nullptr, 0), static_cast<const Bytef*>(data), n));
+}
 
 // dtype names the format defines but descent has no type for.
 constexpr std::string_view kForeignDtypes[] = {"I8",  "U8",  "I16",     "U16",
@@ -195,10 +205,30 @@ SafetensorsFile load(const Source& src, std::string_view who) {
   const Header h = parse_header(text, src.size - data_start, who);
 
   SafetensorsFile out;
-  out.metadata = h.metadata;
+  std::map<std::string, std::string> checksums;
+  for (const auto& [k, v] : h.metadata) {
+    if (k.starts_with(kChecksumPrefix)) {
+      checksums.emplace(k.substr(kChecksumPrefix.size()), v);
+    } else {
+      out.metadata.emplace(k, v);
+    }
+  }
+  for (const auto& [name, _] : checksums) {
+    check(std::any_of(h.entries.begin(), h.entries.end(),
+                      [&](const Entry& e) { return e.name == name; }),
+          who, "metadata has a checksum for tensor '{}', which the file does not hold",
+          json::printable(name));
+  }
   for (const Entry& e : h.entries) {
     Tensor t = Tensor::empty(e.shape, {.dtype = e.dtype});
     if (e.nbytes > 0) src.read(data_start + e.begin, t.raw_data(), e.nbytes);
+    if (auto it = checksums.find(e.name); it != checksums.end()) {
+      const std::string want = fmt::format("{:08x}", crc32_of(t.raw_data(), e.nbytes));
+      check(it->second == want, who,
+            "tensor '{}': its bytes have CRC-32 {} but the file recorded {}: the file is "
+            "damaged",
+            json::printable(e.name), want, json::printable(it->second));
+    }
     if (e.dtype == DType::Bool) {
       // Any byte but 0 or 1 would be undefined behaviour once read as a C++ bool.
       const auto* b = static_cast<const unsigned char*>(t.raw_data());
@@ -228,20 +258,28 @@ Prepared prepare(const std::map<std::string, Tensor>& tensors,
           json::printable(name));
     p.tensors.emplace_back(name, t.detach().to(Device::CPU).contiguous());
   }
+  std::map<std::string, std::string> all_metadata = metadata;
   for (const auto& [k, v] : metadata) {
     check(json::is_valid_utf8(k) && json::is_valid_utf8(v), op,
           "metadata '{}' is not valid UTF-8 (key or value)", json::printable(k));
+    check(!k.starts_with(kChecksumPrefix), op,
+          "metadata key '{}' uses the prefix '{}', which holds the tensors' checksums",
+          json::printable(k), kChecksumPrefix);
+  }
+  for (const auto& [name, t] : p.tensors) {
+    all_metadata[std::string(kChecksumPrefix) + name] =
+        fmt::format("{:08x}", crc32_of(t.raw_data(), size_t(t.numel()) * t.element_size()));
   }
   // Largest elements first keeps every tensor aligned to its element size.
   std::stable_sort(p.tensors.begin(), p.tensors.end(), [](const auto& a, const auto& b) {
     return a.second.element_size() > b.second.element_size();
   });
   std::string js = "{";
-  if (!metadata.empty()) {
+  if (!all_metadata.empty()) {
     json::append_string(js, kMetadataKey);
     js += ":{";
     bool first = true;
-    for (const auto& [k, v] : metadata) {
+    for (const auto& [k, v] : all_metadata) {
       if (!first) js += ',';
       first = false;
       json::append_string(js, k);

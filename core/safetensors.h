@@ -9,6 +9,11 @@
 // dtypes: F64 F32 F16 BF16 I64 I32 BOOL. Files with other safetensors dtypes (I8, U8,
 // I16, U16, U32, U64, F8_*) are rejected naming the dtype.
 //
+// Checksums: the writer stores each tensor's CRC-32 (zlib's) in the metadata as
+// "descent.crc32.<name>" (8 hex digits); the reader verifies them and fails naming the
+// tensor when its bytes do not match, and hides these keys from the metadata it returns.
+// Files without them (PyTorch's) load unchecked; the key prefix is reserved.
+//
 // Writing: save_safetensors is atomic (core/atomic_file.h). Tensors may be views, on
 // any device, and need not be contiguous: each is copied to a contiguous CPU tensor
 // first. The buffer holds tensors by element size (largest first), then by name, and

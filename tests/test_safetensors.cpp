@@ -4,6 +4,7 @@
 #include <descent/core/atomic_file.h>
 #include <descent/core/safetensors.h>
 #include <descent/core/state_dict_file.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -89,10 +90,18 @@ TEST(Safetensors, HeaderLayoutFollowsTheReferenceWriter) {
   std::memcpy(&n, s.data(), 8);
   ASSERT_EQ(s.size(), 8 + n + 8 + 12 + 1);
   EXPECT_EQ((8 + n) % 8, 0u);
+  // Each tensor's CRC-32 (zlib's, of its bytes in the buffer) sits in the metadata.
+  const auto crc = [&](size_t begin, size_t end) {
+    const auto* p = reinterpret_cast<const Bytef*>(s.data() + 8 + n + begin);
+    return fmt::format("{:08x}", ::crc32(::crc32(0, nullptr, 0), p, uInt(end - begin)));
+  };
   const std::string json =
-      R"({"__metadata__":{"k":"v"},"c":{"dtype":"F64","shape":[],"data_offsets":[0,8]},)"
-      R"("b":{"dtype":"I32","shape":[3],"data_offsets":[8,20]},)"
-      R"("a":{"dtype":"BOOL","shape":[1],"data_offsets":[20,21]}})";
+      fmt::format(R"({{"__metadata__":{{"descent.crc32.a":"{}","descent.crc32.b":"{}",)"
+                  R"("descent.crc32.c":"{}","k":"v"}},)"
+                  R"("c":{{"dtype":"F64","shape":[],"data_offsets":[0,8]}},)"
+                  R"("b":{{"dtype":"I32","shape":[3],"data_offsets":[8,20]}},)"
+                  R"("a":{{"dtype":"BOOL","shape":[1],"data_offsets":[20,21]}}}})",
+                  crc(20, 21), crc(8, 20), crc(0, 8));
   EXPECT_EQ(s.substr(8, n), json + std::string(n - json.size(), ' '));
   EXPECT_LT(n - json.size(), 8u);
 }
@@ -165,7 +174,10 @@ TEST(Safetensors, TorchReadsDescentFile) {
   while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = ::pclose(p);
   EXPECT_EQ(status, 0) << out;
-  EXPECT_NE(out.find("31 tensors and 10 metadata entries match torch"), std::string::npos) << out;
+  EXPECT_NE(
+      out.find("31 tensors and 10 metadata entries match torch; 31 CRC-32 checksums verified"),
+      std::string::npos)
+      << out;
 }
 
 TEST(StateDictFile, RoundTripsTensorsNumbersAndStringsExactly) {
@@ -361,4 +373,28 @@ TEST(Safetensors, AcceptsEdgeCasesTheFormatAllows) {
   EXPECT_EQ(f.tensors.at("x").item<int64_t>(), 7);
   EXPECT_EQ(f.tensors.at("x").dim(), 0);
   EXPECT_EQ(f.tensors.at("e\xc3\xa9\xf0\x9f\x98\x80").shape(), (Shape{0, 2}));
+}
+
+// A flipped bit anywhere in a tensor's bytes is an error naming the tensor; files without
+// checksums (PyTorch's) still load; the checksum keys are the library's own.
+TEST(Safetensors, ChecksumsCatchDamagedTensors) {
+  const std::map<std::string, Tensor> t = {{"w", arange(0, 6).reshape({2, 3})},
+                                           {"b", from_vector<double>({1.5, -2})}};
+  const std::vector<std::byte> good = safetensors_bytes(t, {{"k", "v"}});
+  const SafetensorsFile back = parse_safetensors(good);
+  EXPECT_EQ(back.metadata, (std::map<std::string, std::string>{{"k", "v"}}));  // keys hidden
+  EXPECT_EQ(back.tensors.at("w").to_vector<float>(), t.at("w").to_vector<float>());
+  uint64_t n = 0;
+  std::memcpy(&n, good.data(), 8);
+  // The buffer holds b (f64, 16 bytes) first, then w: damage the last byte of w.
+  std::vector<std::byte> bad = good;
+  bad.back() ^= std::byte{0x01};
+  EXPECT_THROW_MSG(parse_safetensors(bad, "m.safetensors"),
+                   "load_safetensors: 'm.safetensors': tensor 'w': its bytes have CRC-32");
+  EXPECT_THROW_MSG(parse_safetensors(bad), "the file is damaged");
+  bad = good;
+  bad[8 + n + 3] ^= std::byte{0x80};  // inside b
+  EXPECT_THROW_MSG(parse_safetensors(bad), "tensor 'b': its bytes have CRC-32");
+  EXPECT_THROW_MSG(safetensors_bytes(t, {{"descent.crc32.w", "0"}}),
+                   "uses the prefix 'descent.crc32.'");
 }

@@ -21,6 +21,7 @@ import math
 import os
 import struct
 import sys
+import zlib
 
 try:
     import numpy as np
@@ -197,8 +198,30 @@ def same_bits(a, b):
     return torch.equal(a, b)
 
 
+CRC_PREFIX = "descent.crc32."
+
+
+def checksum_errors(path, names, checksums):
+    """descent records the CRC-32 (zlib's) of every tensor's bytes in the metadata."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    errors = []
+    if sorted(checksums) != sorted(names):
+        errors.append(f"checksums for {sorted(checksums)}, tensors {sorted(names)}")
+    for name in names:
+        begin, end = header[name]["data_offsets"]
+        crc = "%08x" % zlib.crc32(raw[8 + n + begin:8 + n + end])
+        if checksums.get(name) != crc:
+            errors.append(f"{name}: CRC-32 {crc}, metadata says {checksums.get(name)!r}")
+    return errors
+
+
 def check(path):
     got, metadata = read_safetensors(path)
+    checksums = {k[len(CRC_PREFIX):]: v for k, v in metadata.items() if k.startswith(CRC_PREFIX)}
+    metadata = {k: v for k, v in metadata.items() if not k.startswith(CRC_PREFIX)}
     try:
         from safetensors.torch import load_file
     except ImportError:
@@ -225,9 +248,11 @@ def check(path):
     for k, v in EXPECTED_STRINGS.items():
         if metadata.get("string:" + k) != v:
             errors.append(f"string {k}: got {metadata.get('string:' + k)!r}, want {v!r}")
+    errors += checksum_errors(path, list(got), checksums)
     if errors:
         fail(f"{path}:\n  " + "\n  ".join(errors))
-    print(f"{path}: {len(got)} tensors and {len(metadata)} metadata entries match torch")
+    print(f"{path}: {len(got)} tensors and {len(metadata)} metadata entries match torch; "
+          f"{len(checksums)} CRC-32 checksums verified")
 
 
 def main():
