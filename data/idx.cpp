@@ -62,8 +62,9 @@ const char* split_prefix(Split split) {
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_all(path);
+IdxArray read_idx(const std::string& path) { return parse_idx(read_all(path), path); }
+
+IdxArray parse_idx(std::span<const uint8_t> bytes, std::string_view path) {
   check(bytes.size() >= 4, "idx", "{}: file has {} bytes, too short for the 4-byte magic number",
         path, bytes.size());
   check(bytes[0] == 0 && bytes[1] == 0, "idx",

@@ -13,7 +13,9 @@
 #include <descent/data/dataset.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace descent::data {
@@ -36,6 +38,10 @@ struct IdxArray {
 
 // Reads one IDX file (raw or gzip). Throws descent::Error naming `path`.
 IdxArray read_idx(const std::string& path);
+
+// Decodes an IDX image held in memory (not compressed) with read_idx's checks; `source`
+// stands for the file name in errors.
+IdxArray parse_idx(std::span<const uint8_t> bytes, std::string_view source = "<memory>");
 
 // Writes `array` as a raw IDX file of unsigned bytes (used to build data sets and test
 // fixtures). Throws descent::Error when the file cannot be written or dims are bad.
