@@ -211,16 +211,14 @@ void DataLoader::load_state_dict(const StateDict& state) {
         "state is for batch_size {}, this loader has batch_size {}", batch_size, opt_.batch_size);
   check(n == double(data_.size()), who, "state is for a data set of {} examples, this one has {}",
         n, data_.size());
-  const double epoch = state.number("epoch", who), batch = state.number("batch", who);
-  check(epoch >= 0 && batch >= 0 && batch <= double(size()), who,
-        "got epoch {} and batch {}, expected epoch >= 0 and 0 <= batch <= {}", epoch, batch,
-        size());
+  const int64_t epoch = state.integer("epoch", who);
+  const int64_t batch = state.integer("batch", who, 0, int64_t(size()));
   const Tensor& seed = state.tensor("seed", who);
   check(seed.dtype() == DType::I64 && seed.numel() == 1, who,
         "seed must be one i64 value, got {} of shape {}", seed.dtype(), seed.shape());
   opt_.seed = std::bit_cast<uint64_t>(seed.item<int64_t>());
-  epoch_ = int64_t(epoch);
-  batch_ = int64_t(batch);
+  epoch_ = epoch;
+  batch_ = batch;
 }
 
 }  // namespace descent::data

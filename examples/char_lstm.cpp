@@ -137,6 +137,17 @@ int main(int argc, char** argv) {
     if (limit > 0 && size_t(limit) < text.size()) text.resize(size_t(limit));
     const data::TextCorpus corpus(std::move(text), {.val_fraction = 0.1});
     const int64_t vocab = corpus.vocab().size();
+    // Checked before the first epoch, not when the first sample or save comes.
+    if (sample_len > 0) {
+      check(!prime.empty(), "char_lstm",
+            "got an empty --prime, expected the text samples start from");
+      (void)corpus.vocab().encode(prime);  // an Error naming the first unknown character
+    }
+    if (!checkpoint.empty()) {
+      std::filesystem::create_directories(checkpoint);
+      check(std::filesystem::is_directory(checkpoint), "char_lstm",
+            "--checkpoint {} is not a folder", checkpoint);
+    }
     const data::Dataset train = data::sequences(corpus.train(), seq_len);
     const data::Dataset val = data::sequences(corpus.val(), seq_len);
 

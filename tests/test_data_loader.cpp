@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "testing/gradcheck.h"
@@ -171,7 +172,10 @@ TEST(DataLoader, LoadStateDictChecksItFits) {
   EXPECT_THROW_MSG(a.load_state_dict(broken), "state dict has no number 'epoch'");
   broken = s;
   broken.numbers["batch"] = 3;
-  EXPECT_THROW_MSG(a.load_state_dict(broken), "expected epoch >= 0 and 0 <= batch <= 2");
+  EXPECT_THROW_MSG(a.load_state_dict(broken), "'batch' is 3, expected a whole number in [0, 2]");
+  broken.numbers["batch"] = 1;
+  broken.numbers["epoch"] = std::nan("");
+  EXPECT_THROW_MSG(a.load_state_dict(broken), "'epoch' is nan");
 }
 
 TEST(DataLoader, SeedKeepsAll64Bits) {

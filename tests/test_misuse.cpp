@@ -143,6 +143,11 @@ TEST(CheckpointNumbers, OutOfRangeValuesAreRefusedNamingTheKey) {
   d.numbers["last_epoch"] = 1e300;
   EXPECT_THROW_MSG(sched.load_state_dict(d), "'last_epoch' is 1e+300");
 
+  optim::ReduceLROnPlateau plateau(opt);
+  StateDict pl = plateau.state_dict();
+  pl.numbers["num_bad_epochs"] = -1;
+  EXPECT_THROW_MSG(plateau.load_state_dict(pl), "'num_bad_epochs' is -1");
+
   train::EarlyStopping stop;
   StateDict e = stop.state_dict();
   e.numbers["wait"] = -4;

@@ -115,8 +115,9 @@ void CosineAnnealingWarmRestarts::save_extra(StateDict& out) const {
 
 void CosineAnnealingWarmRestarts::load_extra(const StateDict& in) {
   const std::string who = "cosine_annealing_warm_restarts.load_state_dict";
-  const double t_i = in.number("t_i", who), t_cur = in.number("t_cur", who);
-  t_i_ = int64_t(t_i);
+  const int64_t t_i = in.integer("t_i", who, 1);
+  const double t_cur = in.finite("t_cur", who, -1);
+  t_i_ = t_i;
   t_cur_ = t_cur;
 }
 

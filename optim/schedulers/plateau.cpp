@@ -86,18 +86,18 @@ void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
   check(type == kName, who, "state dict is for a {}, expected a {}", type, kName);
   std::vector<double> last(last_lr_.size());
   for (size_t g = 0; g < last.size(); ++g) {
-    last[g] = state.number("last_lr." + std::to_string(g), who);
+    last[g] = state.finite("last_lr." + std::to_string(g), who, 0);
   }
   const double worst = options_.mode == PlateauMode::Min ? std::numeric_limits<double>::infinity()
                                                          : -std::numeric_limits<double>::infinity();
   const double best = state.numbers.contains("best") ? state.number("best", who) : worst;
-  const double bad = state.number("num_bad_epochs", who);
-  const double cooldown = state.number("cooldown_counter", who);
-  const double epoch = state.number("last_epoch", who);
+  const int64_t epoch = state.integer("last_epoch", who);
+  const int64_t bad = state.integer("num_bad_epochs", who, 0, epoch);
+  const int64_t cooldown = state.integer("cooldown_counter", who);
   best_ = best;
-  num_bad_epochs_ = int64_t(bad);
-  cooldown_counter_ = int64_t(cooldown);
-  last_epoch_ = int64_t(epoch);
+  num_bad_epochs_ = bad;
+  cooldown_counter_ = cooldown;
+  last_epoch_ = epoch;
   last_lr_ = std::move(last);
 }
 

@@ -34,3 +34,13 @@ if "$bin" --data "$text" --temperature 0 >"$work/err.txt" 2>&1; then
 fi
 grep -q 'expected > 0' "$work/err.txt" || { echo "FAIL: unclear --temperature error" >&2; exit 1; }
 echo "ok: --temperature 0 rejected"
+
+# A --prime the corpus cannot encode is refused before any training, not after an epoch.
+if "$bin" "${common[@]}" --epochs 1 --prime $'\x01' >"$work/prime.txt" 2>&1; then
+  echo "FAIL: an unencodable --prime was accepted" >&2; exit 1
+fi
+grep -q 'not in the vocabulary' "$work/prime.txt" || { cat "$work/prime.txt"; echo "FAIL: unclear --prime error" >&2; exit 1; }
+if grep -q '^epoch 1' "$work/prime.txt"; then
+  echo "FAIL: trained an epoch before rejecting --prime" >&2; exit 1
+fi
+echo "ok: a bad --prime is rejected before training"
