@@ -10,8 +10,9 @@
 
 namespace descent::amp {
 
-GradScaler::GradScaler(GradScalerOptions opt) : opt_(opt), scale_(opt.init_scale) {
-  constexpr std::string_view op = "GradScaler";
+namespace {
+// The options' rules, for the constructor and for a loaded state alike.
+void validate(const GradScalerOptions& opt, std::string_view op) {
   check(opt.init_scale > 0, op, "init_scale must be positive, got {}", opt.init_scale);
   check(opt.growth_factor > 1.0, op, "growth_factor must be > 1, got {}", opt.growth_factor);
   check(opt.backoff_factor > 0 && opt.backoff_factor < 1.0, op,
@@ -22,6 +23,11 @@ GradScaler::GradScaler(GradScalerOptions opt) : opt_(opt), scale_(opt.init_scale
         "min_scale must be in (0, init_scale], got {}", opt.min_scale);
   check(opt.warn_after_skipped >= 0, op, "warn_after_skipped must be >= 0, got {}",
         opt.warn_after_skipped);
+}
+}  // namespace
+
+GradScaler::GradScaler(GradScalerOptions opt) : opt_(opt), scale_(opt.init_scale) {
+  validate(opt_, "GradScaler");
 }
 
 Tensor GradScaler::scale(const Tensor& loss) const {
@@ -152,25 +158,21 @@ void GradScaler::load_state_dict(const StateDict& s) {
   check(s.string("type", op) == "GradScaler", op, "state was saved by '{}', not a GradScaler",
         s.string("type", op));
   // Checked with the constructor's rules, all before any is assigned.
-  const double scale = s.finite("scale", op, opt_.min_scale);
-  const double growth_factor = s.finite("growth_factor", op);
-  check(growth_factor > 1, op, "state dict growth_factor is {}, expected > 1", growth_factor);
-  const double backoff_factor = s.finite("backoff_factor", op);
-  check(backoff_factor > 0 && backoff_factor < 1, op,
-        "state dict backoff_factor is {}, expected a value in (0, 1)", backoff_factor);
-  const int64_t growth_interval = s.integer("growth_interval", op, 1);
-  const int64_t growth_tracker = s.integer("growth_tracker", op, 0, growth_interval - 1);
+  GradScalerOptions opt = opt_;
+  opt.growth_factor = s.finite("growth_factor", op);
+  opt.backoff_factor = s.finite("backoff_factor", op);
+  opt.growth_interval = s.integer("growth_interval", op, 1);
+  opt.enabled = s.flag("enabled", op);
+  validate(opt, op);
+  const double scale = s.finite("scale", op, opt.min_scale);
+  const int64_t growth_tracker = s.integer("growth_tracker", op, 0, opt.growth_interval - 1);
   // Older files have no skip count.
   const int64_t skipped =
       s.numbers.contains("consecutive_skipped") ? s.integer("consecutive_skipped", op) : 0;
-  const bool enabled = s.flag("enabled", op);
+  opt_ = opt;
   scale_ = scale;
-  opt_.growth_factor = growth_factor;
-  opt_.backoff_factor = backoff_factor;
-  opt_.growth_interval = growth_interval;
   growth_tracker_ = growth_tracker;
   consecutive_skipped_ = skipped;
-  opt_.enabled = enabled;
   per_opt_.clear();
 }
 
