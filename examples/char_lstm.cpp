@@ -16,9 +16,10 @@
 #include <iterator>
 #include <memory>
 
-#include "common/args.h"
+#include "common/cli.h"
 #include "common/divergence.h"
 #include "common/optimizers.h"
+#include "common/run_options.h"
 
 using namespace descent;
 
@@ -103,33 +104,39 @@ int main(int argc, char** argv) {
   int limit = 0, sample_len = 200;
   double lr = 2e-3, clip = 1.0, dropout = 0.0, temperature = 0.8;
   bool resume = false, detect_anomaly = false;
-  examples::Args args("char_lstm", "Trains a character-level LSTM language model and samples it.");
-  args.add("--data", text_path, "text file (scripts/get-data --only text)");
-  args.add("--epochs", epochs, "total passes over the training text (counting resumed ones)");
-  args.add("--batch-size", batch_size, "sequences per step");
-  args.add("--seq-len", seq_len, "characters per training sequence (truncated BPTT length)");
-  args.add("--embed", embed, "embedding size");
-  args.add("--hidden", hidden, "LSTM hidden size");
-  args.add("--layers", layers, "LSTM layers");
-  args.add("--dropout", dropout, "dropout between LSTM layers");
-  args.choice("--optimizer", optimizer, examples::optimizer_names(), "optimizer");
-  args.add("--lr", lr, "learning rate");
-  args.add("--clip", clip, "max gradient norm (0: no clipping)");
-  args.add("--seed", seed, "seed of the weights, the shuffles and the samples");
-  args.add("--limit", limit, "use only the first N characters of the text (0: all)");
-  args.add("--temperature", temperature, "sampling temperature (> 0; lower is greedier)");
-  args.add("--sample-len", sample_len, "characters sampled after each epoch (0: none)");
-  args.add("--prime", prime, "text the samples start from");
-  args.add("--checkpoint", checkpoint, "folder for last.safetensors after every epoch");
-  args.flag("--resume", resume, "continue from --checkpoint");
-  args.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
-  args.flag("--detect-anomaly", detect_anomaly,
-            "name the first op whose output or gradient is NaN/inf (slower)");
-  args.parse(argc, argv);
+  examples::Cli cli("char_lstm", "Trains a character-level LSTM language model and samples it.");
+  using examples::non_negative, examples::positive;
+  cli.add("--data", text_path, "text file (scripts/get-data --only text)");
+  cli.add("--epochs", epochs, "total passes over the training text (counting resumed ones)")
+      ->check(positive());
+  cli.add("--batch-size", batch_size, "sequences per step")->check(positive());
+  cli.add("--seq-len", seq_len, "characters per training sequence (truncated BPTT length)")
+      ->check(positive());
+  cli.add("--embed", embed, "embedding size")->check(positive());
+  cli.add("--hidden", hidden, "LSTM hidden size")->check(positive());
+  cli.add("--layers", layers, "LSTM layers")->check(positive());
+  cli.add("--dropout", dropout, "dropout between LSTM layers")->check(examples::probability());
+  cli.choice("--optimizer", optimizer, examples::optimizer_names(), "optimizer");
+  cli.add("--lr", lr, "learning rate")->check(positive());
+  cli.add("--clip", clip, "max gradient norm (0: no clipping)")->check(non_negative());
+  cli.add("--seed", seed, "seed of the weights, the shuffles and the samples")
+      ->check(non_negative());
+  cli.add("--limit", limit, "use only the first N characters of the text (0: all)")
+      ->check(non_negative());
+  cli.add("--temperature", temperature, "sampling temperature (lower is greedier)")
+      ->check(positive());
+  cli.add("--sample-len", sample_len, "characters sampled after each epoch (0: none)")
+      ->check(non_negative());
+  cli.add("--prime", prime, "text the samples start from");
+  cli.add("--checkpoint", checkpoint, "folder for last.safetensors after every epoch");
+  cli.flag("--resume", resume, "continue from --checkpoint");
+  cli.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
+  cli.flag("--detect-anomaly", detect_anomaly,
+           "name the first op whose output or gradient is NaN/inf (slower)");
+  cli.parse(argc, argv);
   autograd::set_detect_anomaly(detect_anomaly);
 
   try {
-    check(temperature > 0, "char_lstm", "got --temperature {}, expected > 0", temperature);
     check(!resume || !checkpoint.empty(), "char_lstm", "got --resume, expected --checkpoint DIR");
     std::ifstream in(text_path, std::ios::binary);
     check(bool(in), "char_lstm", "cannot read {} (run scripts/get-data --only text)", text_path);
@@ -158,14 +165,30 @@ int main(int argc, char** argv) {
                             {.batch_size = batch_size, .shuffle = true, .seed = uint64_t(seed)});
     train::Progress progress;
     const std::string ckpt = checkpoint.empty() ? "" : checkpoint + "/last.safetensors";
-    const std::vector<train::Part> parts = {
-        {"model", model}, {"optimizer", *opt}, {"loader", loader}, {"progress", progress}};
+    examples::RunOptions options({{"--optimizer", optimizer},
+                                  {"--lr", fmt::format("{}", lr)},
+                                  {"--clip", fmt::format("{}", clip)},
+                                  {"--batch-size", fmt::format("{}", batch_size)},
+                                  {"--seq-len", fmt::format("{}", seq_len)},
+                                  {"--dropout", fmt::format("{}", dropout)},
+                                  {"--seed", fmt::format("{}", seed)},
+                                  {"--limit", fmt::format("{}", limit)},
+                                  {"--data", text_path}});
+    const std::vector<train::Part> parts = {{"model", model},
+                                            {"optimizer", *opt},
+                                            {"loader", loader},
+                                            {"progress", progress},
+                                            {"options", options}};
     if (resume) {
       train::load_checkpoint(ckpt, parts);
       fmt::print("char_lstm: resumed {} at epoch {}\n", ckpt, progress.epoch);
     }
     std::unique_ptr<train::MetricsWriter> csv;
-    if (!metrics.empty()) csv = std::make_unique<train::MetricsWriter>(metrics);
+    if (!metrics.empty() && resume)  // continue the CSV from the checkpoint's epoch
+      csv = std::make_unique<train::MetricsWriter>(
+          metrics, train::MetricsAppend{"epoch", double(progress.epoch)});
+    else if (!metrics.empty())
+      csv = std::make_unique<train::MetricsWriter>(metrics);
 
     const double uniform_bpc = std::log2(double(vocab));
     fmt::print(

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <random>
 
-#include "common/args.h"
+#include "common/cli.h"
 
 using namespace descent;
 
@@ -89,10 +89,11 @@ data::Dataset spirals(int64_t n, uint64_t seed) {
 
 int main(int argc, char** argv) {
   int steps = 400, seed = 0;
-  examples::Args args("custom_op", "Swish with a learnable beta as a user-defined autograd op.");
-  args.add("--steps", steps, "full-batch Adam steps on the spirals");
-  args.add("--seed", seed, "seed for the data, the init and the gradient check");
-  args.parse(argc, argv);
+  examples::Cli cli("custom_op", "Swish with a learnable beta as a user-defined autograd op.");
+  cli.add("--steps", steps, "full-batch Adam steps on the spirals")->check(examples::positive());
+  cli.add("--seed", seed, "seed for the data, the init and the gradient check")
+      ->check(examples::non_negative());
+  cli.parse(argc, argv);
   try {
     const double err = gradcheck_swish(uint64_t(seed));
     const bool grad_ok = err < 1e-6;

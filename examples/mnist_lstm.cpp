@@ -12,7 +12,7 @@
 #include <chrono>
 #include <memory>
 
-#include "common/args.h"
+#include "common/cli.h"
 #include "common/divergence.h"
 #include "common/optimizers.h"
 
@@ -73,25 +73,28 @@ Eval evaluate(RowLstm& model, const data::Dataset& test, int64_t batch_size, boo
 int main(int argc, char** argv) {
   std::string data_dir = "data/fashion-mnist", optimizer = "adam", scheduler = "none", metrics;
   int epochs = 5, batch_size = 128, hidden = 128, limit = 0, seed = 0;
-  double lr = 1e-3, clip = 1.0;
+  double lr = 0, clip = 1.0;  // lr 0: the optimizer's default
   bool use_amp = false, detect_anomaly = false;
-  examples::Args args("mnist_lstm",
-                      "Classifies (Fashion-)MNIST images read row by row by an LSTM.");
-  args.add("--data", data_dir, "folder with the IDX files (scripts/get-data)");
-  args.add("--epochs", epochs, "passes over the training set");
-  args.add("--batch-size", batch_size, "examples per step");
-  args.add("--hidden", hidden, "LSTM hidden size");
-  args.choice("--optimizer", optimizer, examples::optimizer_names(), "optimizer");
-  args.add("--lr", lr, "learning rate (0: the optimizer's default)");
-  args.choice("--scheduler", scheduler, examples::scheduler_names(), "learning-rate schedule");
-  args.add("--clip", clip, "max gradient norm (0: no clipping)");
-  args.flag("--amp", use_amp, "bf16 autocast for the LSTM and Linear");
-  args.add("--seed", seed, "seed of the initial weights and the shuffles");
-  args.add("--limit", limit, "use only the first N training and N test images (0: all)");
-  args.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
-  args.flag("--detect-anomaly", detect_anomaly,
-            "name the first op whose output or gradient is NaN/inf (slower)");
-  args.parse(argc, argv);
+  examples::Cli cli("mnist_lstm", "Classifies (Fashion-)MNIST images read row by row by an LSTM.");
+  cli.add("--data", data_dir, "folder with the IDX files (scripts/get-data)");
+  cli.add("--epochs", epochs, "passes over the training set")->check(examples::positive());
+  cli.add("--batch-size", batch_size, "examples per step")->check(examples::positive());
+  cli.add("--hidden", hidden, "LSTM hidden size")->check(examples::positive());
+  cli.choice("--optimizer", optimizer, examples::optimizer_names(), "optimizer");
+  cli.add("--lr", lr, "learning rate (default: the optimizer's)")
+      ->check(examples::positive())
+      ->default_str("");
+  cli.choice("--scheduler", scheduler, examples::scheduler_names(), "learning-rate schedule");
+  cli.add("--clip", clip, "max gradient norm (0: no clipping)")->check(examples::non_negative());
+  cli.flag("--amp", use_amp, "bf16 autocast for the LSTM and Linear");
+  cli.add("--seed", seed, "seed of the initial weights and the shuffles")
+      ->check(examples::non_negative());
+  cli.add("--limit", limit, "use only the first N training and N test images (0: all)")
+      ->check(examples::non_negative());
+  cli.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
+  cli.flag("--detect-anomaly", detect_anomaly,
+           "name the first op whose output or gradient is NaN/inf (slower)");
+  cli.parse(argc, argv);
   autograd::set_detect_anomaly(detect_anomaly);
 
   try {

@@ -8,9 +8,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "common/args.h"
+#include "common/cli.h"
 #include "common/divergence.h"
 #include "common/optimizers.h"
+#include "common/run_options.h"
 
 using namespace descent;
 
@@ -50,6 +51,8 @@ Eval evaluate(nn::Module& model, const data::Dataset& ds, Device dev,
 }
 
 int run(const Config& c) {
+  check(!c.resume || !c.checkpoint.empty(), "mnist_mlp",
+        "got --resume without --checkpoint, expected both");
   manual_seed(c.seed);
   const Device dev = c.device == "cuda" ? Device::CUDA : Device::CPU;
   data::Dataset train = data::Idx::load(c.data, data::Split::Train);
@@ -80,13 +83,22 @@ int run(const Config& c) {
   train::EarlyStopping stopper({.patience = std::max(1, c.early_stopping)});
   train::Progress progress;
 
+  examples::RunOptions options({{"--optimizer", c.optimizer},
+                                {"--lr", fmt::format("{}", opt->lr())},
+                                {"--scheduler", c.scheduler},
+                                {"--batch-size", fmt::format("{}", c.batch_size)},
+                                {"--clip", fmt::format("{}", c.clip)},
+                                {"--amp", c.amp},
+                                {"--seed", fmt::format("{}", c.seed)},
+                                {"--limit", fmt::format("{}", c.limit)},
+                                {"--data", c.data}});
+
   const std::string ckpt = c.checkpoint.empty() ? "" : c.checkpoint + "/last.safetensors";
   const std::vector<train::Part> parts = {
-      {"model", model},     {"optimizer", *opt}, {"scheduler", sched},  {"scaler", scaler},
-      {"stopper", stopper}, {"loader", loader},  {"progress", progress}};
+      {"model", model},     {"optimizer", *opt}, {"scheduler", sched},   {"scaler", scaler},
+      {"stopper", stopper}, {"loader", loader},  {"progress", progress}, {"options", options}};
   if (!ckpt.empty()) std::filesystem::create_directories(c.checkpoint);
   if (c.resume) {
-    check(!ckpt.empty(), "mnist_mlp", "got --resume without --checkpoint, expected both");
     if (std::filesystem::exists(ckpt)) {
       train::load_checkpoint(ckpt, parts);
       std::cout << "resumed from " << ckpt << " after epoch " << progress.epoch << "\n";
@@ -94,9 +106,15 @@ int run(const Config& c) {
   }
   std::optional<train::MetricsWriter> epoch_csv, step_csv;
   if (!c.metrics.empty()) {
-    epoch_csv.emplace(c.metrics);
     std::filesystem::path p(c.metrics);
-    step_csv.emplace((p.parent_path() / (p.stem().string() + "_steps.csv")).string());
+    const std::string steps = (p.parent_path() / (p.stem().string() + "_steps.csv")).string();
+    if (c.resume) {  // continue the CSVs from the checkpoint's epoch and step
+      epoch_csv.emplace(c.metrics, train::MetricsAppend{"epoch", double(progress.epoch)});
+      step_csv.emplace(steps, train::MetricsAppend{"step", double(progress.step) - 1});
+    } else {
+      epoch_csv.emplace(c.metrics);
+      step_csv.emplace(steps);
+    }
   }
 
   Eval last{};
@@ -173,27 +191,34 @@ int run(const Config& c) {
 
 int main(int argc, char** argv) {
   Config c;
-  examples::Args args("mnist_mlp",
-                      "Trains a 784-512-256-10 MLP (BatchNorm, ReLU) on MNIST-style data.");
-  args.add("--data", c.data, "folder with the four idx files");
-  args.add("--epochs", c.epochs, "passes over the training set");
-  args.add("--batch-size", c.batch_size, "examples per step (gd uses the whole set)");
-  args.choice("--optimizer", c.optimizer, examples::optimizer_names(), "update rule");
-  args.add("--lr", c.lr, "learning rate; 0 = the optimizer's default");
-  args.choice("--scheduler", c.scheduler, examples::scheduler_names(), "learning-rate schedule");
-  args.add("--clip", c.clip, "max gradient norm; 0 = no clipping");
-  args.choice("--amp", c.amp, {"off", "bf16", "f16"}, "mixed precision (f16 uses loss scaling)");
-  args.choice("--device", c.device, {"cpu", "cuda"}, "where to train");
-  args.add("--checkpoint", c.checkpoint, "folder for last.safetensors, saved every epoch");
-  args.flag("--resume", c.resume, "continue from --checkpoint when it holds one");
-  args.add("--early-stopping", c.early_stopping, "patience in epochs on test loss; 0 = off");
-  args.add("--metrics", c.metrics, "per-epoch CSV (per-step rows go to <name>_steps.csv)");
-  args.add("--seed", c.seed, "seed for the init and the shuffles");
-  args.add("--limit", c.limit, "use the first N training and N/5 test examples; 0 = all");
-  args.add("--stop-after", c.stop_after, "leave after N epochs of this run, as if interrupted");
-  args.flag("--detect-anomaly", c.detect_anomaly,
-            "name the first op whose output or gradient is NaN/inf (slower)");
-  args.parse(argc, argv);
+  examples::Cli cli("mnist_mlp",
+                    "Trains a 784-512-256-10 MLP (BatchNorm, ReLU) on MNIST-style data.");
+  using examples::non_negative, examples::positive;
+  cli.add("--data", c.data, "folder with the four idx files");
+  cli.add("--epochs", c.epochs, "passes over the training set")->check(positive());
+  cli.add("--batch-size", c.batch_size, "examples per step (gd uses the whole set)")
+      ->check(positive());
+  cli.choice("--optimizer", c.optimizer, examples::optimizer_names(), "update rule");
+  cli.add("--lr", c.lr, "learning rate (default: the optimizer's)")
+      ->check(positive())
+      ->default_str("");
+  cli.choice("--scheduler", c.scheduler, examples::scheduler_names(), "learning-rate schedule");
+  cli.add("--clip", c.clip, "max gradient norm; 0 = no clipping")->check(non_negative());
+  cli.choice("--amp", c.amp, {"off", "bf16", "f16"}, "mixed precision (f16 uses loss scaling)");
+  cli.choice("--device", c.device, {"cpu", "cuda"}, "where to train");
+  cli.add("--checkpoint", c.checkpoint, "folder for last.safetensors, saved every epoch");
+  cli.flag("--resume", c.resume, "continue from --checkpoint when it holds one");
+  cli.add("--early-stopping", c.early_stopping, "patience in epochs on test loss; 0 = off")
+      ->check(non_negative());
+  cli.add("--metrics", c.metrics, "per-epoch CSV (per-step rows go to <name>_steps.csv)");
+  cli.add("--seed", c.seed, "seed for the init and the shuffles")->check(non_negative());
+  cli.add("--limit", c.limit, "use the first N training and N/5 test examples; 0 = all")
+      ->check(non_negative());
+  cli.add("--stop-after", c.stop_after, "leave after N epochs of this run, as if interrupted")
+      ->check(non_negative());
+  cli.flag("--detect-anomaly", c.detect_anomaly,
+           "name the first op whose output or gradient is NaN/inf (slower)");
+  cli.parse(argc, argv);
   autograd::set_detect_anomaly(c.detect_anomaly);
   try {
     return run(c);

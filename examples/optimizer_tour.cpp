@@ -16,7 +16,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "common/args.h"
+#include "common/cli.h"
 #include "common/optimizers.h"
 
 using namespace descent;
@@ -48,19 +48,20 @@ int main(int argc, char** argv) {
   std::string data_dir = "data/fashion-mnist", out = "runs/optimizer_tour", script = "scripts/plot";
   std::string only;
   int epochs = 3, batch_size = 64, hidden = 64, limit = 4000, seed = 0, range_steps = 100;
-  examples::Args args("optimizer_tour",
-                      "Trains one MLP with every optimizer and plots the losses.");
-  args.add("--data", data_dir, "folder with the IDX files (scripts/get-data)");
-  args.add("--limit", limit, "training images used (the first N)");
-  args.add("--epochs", epochs, "passes over the slice per optimizer");
-  args.add("--batch-size", batch_size, "examples per step (gd: the whole slice)");
-  args.add("--hidden", hidden, "hidden units of the MLP");
-  args.add("--seed", seed, "seed of the weights and the batch order");
-  args.add("--only", only, "comma-separated optimizers (empty: all)");
-  args.add("--range-steps", range_steps, "steps of the LR range test");
-  args.add("--out", out, "output folder");
-  args.add("--plot", script, "scripts/plot to render PNGs (empty: CSVs only)");
-  args.parse(argc, argv);
+  examples::Cli cli("optimizer_tour", "Trains one MLP with every optimizer and plots the losses.");
+  cli.add("--data", data_dir, "folder with the IDX files (scripts/get-data)");
+  cli.add("--limit", limit, "training images used (the first N)")->check(examples::positive());
+  cli.add("--epochs", epochs, "passes over the slice per optimizer")->check(examples::positive());
+  cli.add("--batch-size", batch_size, "examples per step (gd: the whole slice)")
+      ->check(examples::positive());
+  cli.add("--hidden", hidden, "hidden units of the MLP")->check(examples::positive());
+  cli.add("--seed", seed, "seed of the weights and the batch order")
+      ->check(examples::non_negative());
+  cli.add("--only", only, "comma-separated optimizers (empty: all)");
+  cli.add("--range-steps", range_steps, "steps of the LR range test")->check(examples::positive());
+  cli.add("--out", out, "output folder");
+  cli.add("--plot", script, "scripts/plot to render PNGs (empty: CSVs only)");
+  cli.parse(argc, argv);
 
   try {
     std::vector<std::string> names;

@@ -86,3 +86,51 @@ TEST(DataMetrics, FormatResult) {
   EXPECT_EQ(train::format_result({}), "result:");
   EXPECT_THROW_MSG(train::format_result({{"a=b", 1}}), "format_result: metric name 'a=b'");
 }
+
+TEST(DataMetrics, ContinuesAfterResumeDroppingRowsPastTheCheckpoint) {
+  const auto path = temp_csv("resume.csv");
+  {
+    train::MetricsWriter csv(path.string());
+    for (int e = 1; e <= 4; ++e) csv.write({{"epoch", e}, {"loss", 1.0 / e}});
+  }
+  // A crash cut the last row short.
+  std::ofstream(path, std::ios::app) << "5,0.1";
+  // The checkpoint holds 2 epochs: rows 3, 4 and the torn one are written again.
+  train::MetricsWriter csv(path.string(), {.column = "epoch", .up_to = 2});
+  EXPECT_EQ(csv.rows(), 2);
+  EXPECT_EQ(csv.columns(), (std::vector<std::string>{"epoch", "loss"}));
+  EXPECT_EQ(slurp(path), "epoch,loss\n1,1\n2,0.5\n");
+  csv.write({{"loss", 0.25}, {"epoch", 3}});  // the header's order, not the row's
+  EXPECT_EQ(slurp(path), "epoch,loss\n1,1\n2,0.5\n3,0.25\n");
+  EXPECT_THROW_MSG(csv.write({{"epoch", 4}}), "row has 1 metrics, expected the header's 2");
+  EXPECT_EQ(csv.rows(), 3);
+}
+
+TEST(DataMetrics, ContinuingAMissingFileStartsIt) {
+  const auto path = temp_csv("resume_new.csv");
+  std::filesystem::remove(path);
+  train::MetricsWriter csv(path.string(), {.column = "step", .up_to = 10});
+  EXPECT_EQ(csv.rows(), 0);
+  csv.write({{"step", 0}, {"loss", 2}});
+  EXPECT_EQ(slurp(path), "step,loss\n0,2\n");
+}
+
+TEST(DataMetrics, ContinuingRefusesAFileItCannotRead) {
+  const auto path = temp_csv("resume_bad.csv");
+  auto put = [&](std::string_view text) { std::ofstream(path, std::ios::trunc) << text; };
+  put("epoch,loss\n1,0.5\n");
+  EXPECT_THROW_MSG(train::MetricsWriter(path.string(), {.column = "step", .up_to = 1}),
+                   "has no column 'step' to continue by, expected one of epoch,loss");
+  put("epoch,loss\n1,0.5,7\n");
+  EXPECT_THROW_MSG(train::MetricsWriter(path.string(), {.column = "epoch", .up_to = 1}),
+                   "line 2 has 3 fields, expected 2");
+  put("epoch,loss\nx1,0.5\n");
+  EXPECT_THROW_MSG(train::MetricsWriter(path.string(), {.column = "epoch", .up_to = 1}),
+                   "line 2 has 'x1' in column 'epoch', expected a number");
+  put("epoch,lo ss\n");
+  EXPECT_THROW_MSG(train::MetricsWriter(path.string(), {.column = "epoch", .up_to = 1}),
+                   "metric name 'lo ss' contains ' '");
+  put("epoch,loss");
+  EXPECT_THROW_MSG(train::MetricsWriter(path.string(), {.column = "epoch", .up_to = 1}),
+                   "has no complete header line");
+}

@@ -1,9 +1,11 @@
+#include <descent/core/atomic_file.h>
 #include <descent/core/error.h>
 #include <descent/train/metrics.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 namespace descent::train {
@@ -30,14 +32,69 @@ void check_unique(const Metrics& m, std::string_view op) {
   }
 }
 
+std::vector<std::string> split_fields(std::string_view line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    fields.emplace_back(line.substr(start, comma - start));
+    if (comma == std::string_view::npos) return fields;
+    start = comma + 1;
+  }
+}
+
 }  // namespace
 
-MetricsWriter::MetricsWriter(const std::string& path) : path_(path) {
-  const auto parent = std::filesystem::path(path).parent_path();
+MetricsWriter::MetricsWriter(const std::string& path) : path_(path) { open(std::ios::trunc); }
+
+MetricsWriter::MetricsWriter(const std::string& path, const MetricsAppend& keep) : path_(path) {
+  constexpr std::string_view op = "MetricsWriter";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) {
+    open(std::ios::trunc);
+    return;
+  }
+  const std::vector<std::byte> bytes = read_file_bytes(path, op);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  // Complete lines only: a crash in the middle of a row leaves a line without '\n'.
+  std::vector<std::string_view> lines;
+  for (size_t start = 0, nl; (nl = text.find('\n', start)) != std::string_view::npos;
+       start = nl + 1) {
+    lines.push_back(text.substr(start, nl - start));
+  }
+  check(!lines.empty(), op, "{}: has no complete header line, expected a CSV to continue", path);
+  for (const std::string& name : split_fields(lines[0])) {
+    check_key(name, op);
+    columns_.push_back(name);
+  }
+  const auto col = std::find(columns_.begin(), columns_.end(), keep.column);
+  check(col != columns_.end(), op, "{}: has no column '{}' to continue by, expected one of {}",
+        path, keep.column, fmt::join(columns_, ","));
+  const size_t key = size_t(col - columns_.begin());
+  std::string kept = std::string(lines[0]) + '\n';
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> fields = split_fields(lines[i]);
+    check(fields.size() == columns_.size(), op, "{}: line {} has {} fields, expected {}", path,
+          i + 1, fields.size(), columns_.size());
+    char* end = nullptr;
+    const double v = std::strtod(fields[key].c_str(), &end);
+    check(!fields[key].empty() && *end == '\0', op,
+          "{}: line {} has '{}' in column '{}', expected a number", path, i + 1, fields[key],
+          keep.column);
+    if (!(v <= keep.up_to)) continue;
+    kept += std::string(lines[i]) + '\n';
+    ++rows_;
+  }
+  if (kept.size() != text.size()) write_file_atomic(path, std::string_view(kept));
+  open(std::ios::app);
+}
+
+void MetricsWriter::open(std::ios::openmode mode) {
+  const auto parent = std::filesystem::path(path_).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  out_.open(path, std::ios::out | std::ios::trunc);
-  check(out_.is_open(), "MetricsWriter", "{}: cannot open for writing", path);
+  out_.open(path_, std::ios::out | mode);
+  check(out_.is_open(), "MetricsWriter", "{}: cannot open for writing", path_);
 }
 
 void MetricsWriter::write(const Metrics& row) {

@@ -43,20 +43,17 @@ else
   grep -q 'CUDA' "$work/cuda.log" || { cat "$work/cuda.log"; fail "cuda: no CUDA error message"; }
   echo "ok: --device cuda reports: $(grep CUDA "$work/cuda.log")"
 fi
-"$bin" --optimizer nope >"$work/bad.log" 2>&1 && fail "a bad --optimizer was accepted"
-grep -q "must be one of" "$work/bad.log" || fail "bad --optimizer: unexpected message"
-echo "ok: bad flag rejected"
 
 # A diverging run stops at once with a non-zero exit and says why; --detect-anomaly
 # names the op that first produced a non-finite value.
-if "$bin" --data "$data" --limit 300 --epochs 1 --optimizer sgd --lr inf >"$work/inf.log" 2>&1; then
-  cat "$work/inf.log"; fail "--lr inf: exited 0"
+if "$bin" --data "$data" --limit 300 --epochs 1 --optimizer sgd --lr 1e30 >"$work/inf.log" 2>&1; then
+  cat "$work/inf.log"; fail "--lr 1e30: exited 0"
 fi
 grep -q "train: the loss became nan at epoch 1, step 1: training diverged" "$work/inf.log" ||
-  { cat "$work/inf.log"; fail "--lr inf: no divergence message"; }
-if "$bin" --data "$data" --limit 300 --epochs 1 --optimizer sgd --lr inf --detect-anomaly \
+  { cat "$work/inf.log"; fail "--lr 1e30: no divergence message"; }
+if "$bin" --data "$data" --limit 300 --epochs 1 --optimizer sgd --lr 1e30 --detect-anomaly \
   >"$work/anomaly.log" 2>&1; then
-  cat "$work/anomaly.log"; fail "--lr inf --detect-anomaly: exited 0"
+  cat "$work/anomaly.log"; fail "--lr 1e30 --detect-anomaly: exited 0"
 fi
 grep -qi "anomaly" "$work/anomaly.log" || { cat "$work/anomaly.log"; fail "--detect-anomaly: no report"; }
 echo "ok: divergence stops the run ($(grep -oi "anomaly[^;]*" "$work/anomaly.log" | head -1))"
