@@ -245,14 +245,14 @@ StateDict Module::state_dict() const {
   return out;
 }
 
-LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) {
+LoadStateDictResult Module::load_state_dict(const StateDict& dict, LoadOptions options) {
   const std::string op = fmt::format("{}.load_state_dict", type_name());
   // The destination of every key, tied tensors under each of their names.
   std::map<std::string, Tensor> own;
   for (auto& [name, t] : state_dict().tensors) own.emplace(name, t);
 
   LoadStateDictResult result;
-  std::vector<std::string> mismatched;
+  std::vector<std::string> mismatched, converted;
   for (const auto& [name, dst] : own) {
     auto it = dict.tensors.find(name);
     if (it == dict.tensors.end() || !it->second.defined()) {
@@ -260,6 +260,9 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
     } else if (it->second.shape() != dst.shape()) {
       mismatched.push_back(
           fmt::format("'{}' (got shape {}, expected {})", name, it->second.shape(), dst.shape()));
+    } else if (it->second.dtype() != dst.dtype() && !options.convert_dtype) {
+      converted.push_back(
+          fmt::format("'{}' (got {}, expected {})", name, it->second.dtype(), dst.dtype()));
     }
   }
   for (const auto& [name, t] : dict.tensors) {
@@ -267,6 +270,7 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
   }
 
   std::vector<std::string> problems;
+  const bool strict = options.strict;
   if (strict && !result.missing.empty()) problems.push_back("missing keys " + join(result.missing));
   if (strict && !result.unexpected.empty()) {
     problems.push_back("unexpected keys " + join(result.unexpected));
@@ -275,6 +279,11 @@ LoadStateDictResult Module::load_state_dict(const StateDict& dict, bool strict) 
     std::string s = "shape mismatches ";
     for (size_t i = 0; i < mismatched.size(); ++i) s += (i ? ", " : "") + mismatched[i];
     problems.push_back(s);
+  }
+  if (!converted.empty()) {
+    std::string s = "dtype mismatches ";
+    for (size_t i = 0; i < converted.size(); ++i) s += (i ? ", " : "") + converted[i];
+    problems.push_back(s + " (pass {.convert_dtype = true} to convert)");
   }
   if (!problems.empty()) {
     std::string msg;

@@ -54,6 +54,12 @@ struct HookHandle {
   friend bool operator==(const HookHandle&, const HookHandle&) = default;
 };
 
+// How load_state_dict treats a dict that does not match the module exactly.
+struct LoadOptions {
+  bool strict = true;          // missing or unexpected keys are an error
+  bool convert_dtype = false;  // cast stored tensors to the module's dtypes
+};
+
 // What a non-strict load_state_dict found: the module's keys absent from the dict and
 // the dict's keys the module does not have (sorted).
 struct LoadStateDictResult {
@@ -128,12 +134,16 @@ class Module {
   // (detached from the graph). Absent (undefined) entries are left out.
   StateDict state_dict() const;
   // Copies the dict's tensors into the existing parameters and buffers (handles stay
-  // valid), converting dtype and device as needed. Every check runs before anything is
-  // copied. strict: missing keys, unexpected keys and shape mismatches throw one Error
-  // listing all of them. Non-strict: shape mismatches still throw; missing and
-  // unexpected keys are returned. Only dict.tensors is read (numbers and strings
-  // belong to other loaders).
-  LoadStateDictResult load_state_dict(const StateDict& dict, bool strict = true);
+  // valid), moving them to the module's device. Every check runs before anything is
+  // copied. strict: missing keys, unexpected keys, shape and dtype mismatches throw one
+  // Error listing all of them. Non-strict: shape and dtype mismatches still throw;
+  // missing and unexpected keys are returned. A stored dtype other than the module's
+  // (an f64 file into an f32 model, a bf16 one into f32) is an error unless
+  // `convert_dtype` asks for the conversion. Only dict.tensors is read (numbers and
+  // strings belong to other loaders).
+  //   model.load_state_dict(sd);                            // strict, same dtypes
+  //   model.load_state_dict(sd, {.strict = false, .convert_dtype = true});
+  LoadStateDictResult load_state_dict(const StateDict& dict, LoadOptions options = {});
 
   // ---- forward -------------------------------------------------------------------------
   // The computation. The default throws naming the module type.

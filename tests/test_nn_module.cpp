@@ -161,7 +161,8 @@ TEST(Module, NonPersistentBuffersAreConvertedButNotSaved) {
   EXPECT_EQ(m.find_buffer("cache")->dtype(), DType::F64);
   Affine n(2, 2);
   n.register_buffer("cache", ones({3}), false);
-  EXPECT_TRUE(n.load_state_dict(m.state_dict()).missing.empty());  // not expected in a dict
+  EXPECT_TRUE(n.load_state_dict(m.state_dict(), {.convert_dtype = true})
+                  .missing.empty());  // not expected in a dict
   EXPECT_EQ(n.find_buffer("cache")->sum().item<double>(), 3.0);
 }
 
@@ -310,12 +311,23 @@ TEST(Module, LoadStateDictCopiesIntoExistingTensors) {
   EXPECT_NE(dst.fc1_->weight_.abs().sum().item<double>(), 0.0);
 }
 
-TEST(Module, LoadStateDictConvertsDtype) {
+TEST(Module, LoadStateDictRefusesAnotherDtypeUnlessAskedToConvert) {
   Net src(10), dst(20);
   src.to(DType::F64);
-  dst.load_state_dict(src.state_dict());
+  const Tensor before = dst.fc1_->weight_.clone();
+  EXPECT_THROW_MSG(dst.load_state_dict(src.state_dict()),
+                   "Net.load_state_dict: dtype mismatches 'fc1.bias' (got f64, expected f32), "
+                   "'fc1.weight' (got f64, expected f32)");
+  EXPECT_THROW_MSG(dst.load_state_dict(src.state_dict(), {.strict = false}),
+                   "(pass {.convert_dtype = true} to convert)");
+  EXPECT_TRUE(all_close(dst.fc1_->weight_, before, 0, 0));  // nothing copied
+  dst.load_state_dict(src.state_dict(), {.convert_dtype = true});
   EXPECT_EQ(dst.fc1_->weight_.dtype(), DType::F32);
   EXPECT_TRUE(all_close(dst.fc1_->weight_, src.fc1_->weight_.to(DType::F32), 0, 0));
+  // Integer buffers are compared too: an f32 step counter is not an i64 one.
+  StateDict sd = Net(10).state_dict();
+  sd.tensors["fc2.steps"] = sd.tensors["fc2.steps"].to(DType::F32);
+  EXPECT_THROW_MSG(dst.load_state_dict(sd), "'fc2.steps' (got f32, expected i64)");
 }
 
 TEST(Module, StrictLoadListsEveryOffendingName) {
@@ -347,14 +359,14 @@ TEST(Module, NonStrictLoadReturnsMissingAndUnexpected) {
   StateDict sd = src.state_dict();
   sd.tensors.erase("fc2.weight");
   sd.tensors["bogus"] = ones({2});
-  nn::LoadStateDictResult r = dst.load_state_dict(sd, /*strict=*/false);
+  nn::LoadStateDictResult r = dst.load_state_dict(sd, {.strict = false});
   EXPECT_EQ(r.missing, (std::vector<std::string>{"fc2.weight"}));
   EXPECT_EQ(r.unexpected, (std::vector<std::string>{"bogus"}));
   EXPECT_TRUE(all_close(dst.fc1_->weight_, src.fc1_->weight_, 0, 0));
   EXPECT_FALSE(all_close(dst.fc2_->weight_, src.fc2_->weight_));
   // Shape mismatches throw even when not strict.
   sd.tensors["scale"] = ones({2});
-  EXPECT_THROW_MSG(dst.load_state_dict(sd, false),
+  EXPECT_THROW_MSG(dst.load_state_dict(sd, {.strict = false}),
                    "shape mismatches 'scale' (got shape [2], expected [1])");
 }
 
