@@ -1,5 +1,6 @@
 #include <descent/backends/backend.h>
 #include <descent/backends/cpu/cpu_backend.h>
+#include <descent/backends/cpu/thread_governor.h>
 #include <descent/backends/slot_helpers.h>
 #include <descent/core/cuda.h>
 
@@ -13,7 +14,9 @@ Backend& cuda_backend(int index);  // backends/cuda
 
 Backend& backend_for(Device device) {
   switch (device.type) {
-    case DeviceType::CPU: return cpu::cpu_backend();
+    case DeviceType::CPU:
+      cpu::before_cpu_op();  // the thread count of core/threads.h
+      return cpu::cpu_backend();
     case DeviceType::CUDA:
 #ifdef DESCENT_WITH_CUDA
       return cuda_backend(device.index);

@@ -7,6 +7,7 @@
 #include <descent/backends/cpu/dnnl_utils.h>
 #include <descent/backends/cpu/fused_ref.h>
 #include <descent/backends/cpu/loops.h>
+#include <omp.h>
 
 #include <array>
 #include <cstring>
@@ -27,6 +28,7 @@ struct BnKey {
   float eps = 0;
   int ndims = 0;
   std::array<int64_t, kMaxDims> dims{};
+  int threads = 0;  // a primitive splits its work for the thread count it was made under
   bool operator==(const BnKey&) const = default;
 };
 
@@ -35,7 +37,8 @@ struct BnKeyHash {
     uint64_t h = 1469598103934665603ull;
     const auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
     mix(uint64_t(k.backward) | uint64_t(k.training) << 1 | uint64_t(k.scale) << 2 |
-        uint64_t(k.shift) << 3 | uint64_t(k.want_diff_params) << 4 | uint64_t(k.ndims) << 8);
+        uint64_t(k.shift) << 3 | uint64_t(k.want_diff_params) << 4 | uint64_t(k.ndims) << 8 |
+        uint64_t(k.threads) << 16);
     uint32_t e;
     std::memcpy(&e, &k.eps, sizeof e);
     mix(e);
@@ -156,6 +159,7 @@ BnKey key_of(const Tensor& x, bool training, double eps) {
   k.eps = float(eps);
   k.ndims = x.dim();
   for (int i = 0; i < x.dim(); ++i) k.dims[i] = x.size(i);
+  k.threads = omp_get_max_threads();
   return k;
 }
 

@@ -17,6 +17,7 @@
 #include <descent/backends/cpu/cpu_backend.h>
 #include <descent/backends/cpu/dnnl_utils.h>
 #include <descent/backends/cpu/fused_ref.h>
+#include <omp.h>
 
 #include <array>
 #include <cstring>
@@ -88,14 +89,16 @@ struct DnnlSaved final : LstmSaved {
 
 struct LstmKey {
   int64_t T, N, I, H;
-  DType dt;  // the compute dtype of x, h and y: F32 or BF16
+  DType dt;     // the compute dtype of x, h and y: F32 or BF16
+  int threads;  // the primitives split their work for the thread count they were made under
   bool operator==(const LstmKey&) const = default;
 };
 
 struct LstmKeyHash {
   size_t operator()(const LstmKey& k) const {
     uint64_t h = 1469598103934665603ull;
-    for (int64_t v : {k.T, k.N, k.I, k.H, int64_t(k.dt)}) h = (h ^ uint64_t(v)) * 1099511628211ull;
+    for (int64_t v : {k.T, k.N, k.I, k.H, int64_t(k.dt), int64_t(k.threads)})
+      h = (h ^ uint64_t(v)) * 1099511628211ull;
     return size_t(h);
   }
 };
@@ -260,7 +263,7 @@ void fill_bias(dnnl::memory& bias, const Tensor& b_ih, const Tensor& b_hh, int64
 }
 
 LstmKey key_of(const LstmArgs& a) {
-  return {a.x.size(0), a.x.size(1), a.x.size(2), a.h0.size(1), a.x.dtype()};
+  return {a.x.size(0), a.x.size(1), a.x.size(2), a.h0.size(1), a.x.dtype(), omp_get_max_threads()};
 }
 
 // The dtypes LstmArgs promises for x's dtype (backend.h), checked because a mismatch

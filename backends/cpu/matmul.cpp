@@ -7,6 +7,7 @@
 #include <descent/backends/cpu/dnnl_utils.h>
 #include <descent/backends/cpu/loops.h>
 #include <descent/backends/slot_helpers.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -105,6 +106,7 @@ struct MatmulKey {
   bool has_bias = false;
   int ndims = 0;
   std::array<int64_t, kMaxDims> a_dims{}, a_strides{}, b_dims{}, b_strides{}, o_dims{}, o_strides{};
+  int threads = 0;  // a primitive splits its work for the thread count it was made under
   bool operator==(const MatmulKey&) const = default;
 };
 
@@ -112,7 +114,8 @@ struct MatmulKeyHash {
   size_t operator()(const MatmulKey& k) const {
     uint64_t h = 1469598103934665603ull;
     const auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
-    mix(uint64_t(k.dtype) | uint64_t(k.has_bias) << 8 | uint64_t(k.ndims) << 16);
+    mix(uint64_t(k.dtype) | uint64_t(k.has_bias) << 8 | uint64_t(k.ndims) << 16 |
+        uint64_t(k.threads) << 24);
     for (int i = 0; i < k.ndims; ++i) {
       mix(uint64_t(k.a_dims[i]));
       mix(uint64_t(k.a_strides[i]));
@@ -138,6 +141,7 @@ MatmulKey make_key(const Geometry& g, DType dtype, bool has_bias) {
   key.dtype = dtype;
   key.has_bias = has_bias;
   key.ndims = g.nb + 2;
+  key.threads = omp_get_max_threads();
   for (int i = 0; i < g.nb; ++i) {
     key.a_dims[i] = g.sa[i] == 0 ? 1 : g.batch[i];
     key.b_dims[i] = g.sb[i] == 0 ? 1 : g.batch[i];

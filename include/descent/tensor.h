@@ -16,6 +16,7 @@
 #include <descent/core/state_dict.h>
 #include <descent/core/state_dict_file.h>
 #include <descent/core/tensor.h>
+#include <descent/core/threads.h>
 #include <descent/ops/activation.h>
 #include <descent/ops/batchnorm.h>
 #include <descent/ops/dropout.h>
