@@ -2,7 +2,9 @@
 #include <descent/core/grad_mode.h>
 #include <descent/data/dataset.h>
 #include <descent/ops/elementwise.h>
+#include <descent/ops/factory.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -76,6 +78,18 @@ std::pair<Dataset, Dataset> Dataset::split(int64_t first) const {
   check(0 <= first && first <= size(), "Dataset::split",
         "got first = {}, expected 0 <= first <= {} (the data set's size)", first, size());
   return {slice(0, first), slice(first, size())};
+}
+
+std::pair<Dataset, Dataset> Dataset::random_split(int64_t first, uint64_t seed) const {
+  check(0 <= first && first <= size(), "Dataset::random_split",
+        "got first = {}, expected 0 <= first <= {} (the data set's size)", first, size());
+  Generator gen(seed);
+  std::vector<int64_t> order = randperm(size(), &gen).to_vector<int64_t>();
+  // Each part keeps the data set's order: a split chooses rows, it does not shuffle.
+  std::sort(order.begin(), order.begin() + first);
+  std::sort(order.begin() + first, order.end());
+  return {subset(std::span(order).first(size_t(first))),
+          subset(std::span(order).subspan(size_t(first)))};
 }
 
 Dataset Dataset::subset(std::span<const int64_t> rows) const {

@@ -43,6 +43,10 @@ class Dataset {
   Dataset slice(int64_t start, int64_t end) const;
   // The first `first` rows and the rest (views): a train / validation split.
   std::pair<Dataset, Dataset> split(int64_t first) const;
+  // `first` rows drawn at random and the rest (copies, each in its original order),
+  // as torch.utils.data.random_split with a seeded generator: the same seed gives the
+  // same split on every machine and thread count.
+  std::pair<Dataset, Dataset> random_split(int64_t first, uint64_t seed) const;
   // A copy holding the given rows, in that order.
   Dataset subset(std::span<const int64_t> rows) const;
   // The given rows as a fresh batch. Copies bytes only (no ops, no OpenMP), so a

@@ -2,6 +2,8 @@
 // normalisation against descent's own mean/std reductions in f64.
 #include <descent/data/dataset.h>
 
+#include <algorithm>
+
 #include "testing/gradcheck.h"
 
 using namespace descent;
@@ -98,4 +100,29 @@ TEST(DataDataset, NormalizationErrors) {
   const data::Dataset ds = numbered(3);
   EXPECT_THROW_MSG(ds.normalize({.mean = 0.0, .std = 0.0}), "expected a finite mean and std > 0");
   EXPECT_THROW_MSG(ds.slice(0, 0).compute_normalization(), "the data set is empty");
+}
+
+TEST(DatasetSplit, RandomSplitIsSeededDisjointAndComplete) {
+  const Tensor x = arange(0, 20).reshape({10, 2});
+  const Tensor y = arange(0, 10).to(DType::I64);
+  const data::Dataset ds(x, y);
+  auto [a, b] = ds.random_split(3, 42);
+  auto [a2, b2] = ds.random_split(3, 42);
+  auto [a3, b3] = ds.random_split(3, 43);
+  ASSERT_EQ(a.size(), 3);
+  ASSERT_EQ(b.size(), 7);
+  std::vector<int64_t> rows = a.targets().to_vector<int64_t>(),
+                       rest = b.targets().to_vector<int64_t>();
+  EXPECT_EQ(rows, a2.targets().to_vector<int64_t>());     // same seed, same split
+  EXPECT_NE(rows, a3.targets().to_vector<int64_t>());     // another seed, another split
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));  // original order kept
+  rows.insert(rows.end(), rest.begin(), rest.end());
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  // Inputs travel with their targets.
+  const std::vector<double> inputs = a.inputs().to_vector<double>();
+  for (int64_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(inputs[size_t(2 * i)], 2.0 * double(a.targets().to_vector<int64_t>()[size_t(i)]));
+  EXPECT_EQ(ds.random_split(0, 1).first.size(), 0);
+  EXPECT_THROW_MSG(ds.random_split(11, 1), "Dataset::random_split: got first = 11");
 }

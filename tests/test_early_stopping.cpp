@@ -1,6 +1,7 @@
 // EarlyStopping: every branch (improvement, min_delta, Min/Max, patience 0, NaN
 // metrics, staying stopped), in-place restoration of the best parameters, state-dict
 // round trip and errors.
+#include <descent/nn.h>
 #include <descent/train/early_stopping.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 using namespace descent;
 using namespace descent::optim;
 using namespace descent::train;
+using descent::testing::all_close;
 
 namespace {
 
@@ -139,7 +141,8 @@ TEST(EarlyStopping, Errors) {
   EXPECT_THROW_MSG(EarlyStopping({.min_delta = -0.5}),
                    "EarlyStopping: min_delta must be non-negative, got -0.5");
   EarlyStopping s({.patience = 1});
-  EXPECT_THROW_MSG(s.restore_best({}), "EarlyStopping.restore_best: no snapshot taken yet");
+  EXPECT_THROW_MSG(s.restore_best(std::vector<Tensor>{}),
+                   "EarlyStopping.restore_best: no snapshot taken yet");
   Tensor w = param({1, 2});
   s.step(1.0, {w});
   EXPECT_THROW_MSG(s.step(2.0, {w, w}),
@@ -156,4 +159,27 @@ TEST(EarlyStopping, Errors) {
   partial.numbers.erase("wait");
   EXPECT_THROW_MSG(s.load_state_dict(partial),
                    "early_stopping.load_state_dict: state dict has no number 'wait'");
+}
+
+TEST(EarlyStopping, AModuleSnapshotRestoresBuffersWithTheWeights) {
+  nn::Sequential model(nn::Linear(3, 4), nn::BatchNorm1d(4));
+  auto bn_mean = [&] { return model.state_dict().tensors.at("1.running_mean"); };
+  auto weight = [&] { return model.state_dict().tensors.at("0.weight"); };
+  model(randn({8, 3}));  // running statistics move away from 0
+  const Tensor best_mean = bn_mean().clone(), best_weight = weight().clone();
+  EarlyStopping s({.patience = 1});
+  EXPECT_FALSE(s.step(1.0, model));  // the best epoch: snapshot
+  {
+    NoGradGuard g;
+    Tensor w = weight();
+    add_(w, ones(w.shape()));
+  }
+  model(randn({8, 3}) + 5.0);  // a worse epoch changes weights and statistics
+  ASSERT_FALSE(all_close(bn_mean(), best_mean));
+  EXPECT_TRUE(s.step(2.0, model));  // stop: both come back
+  EXPECT_TRUE(all_close(bn_mean(), best_mean, 0, 0));
+  EXPECT_TRUE(all_close(weight(), best_weight, 0, 0));
+  // A model of another shape is refused by name.
+  nn::Sequential other(nn::Linear(3, 5), nn::BatchNorm1d(5));
+  EXPECT_THROW_MSG(s.restore_best(other), "EarlyStopping.restore_best");
 }

@@ -55,6 +55,24 @@ bool EarlyStopping::step(double metric, const std::vector<Tensor>& params) {
   return stopped_;
 }
 
+namespace {
+// The module's parameters and buffers, in state-dict order, as handles sharing their
+// storage: copying into them writes the module's tensors.
+std::vector<Tensor> state_tensors(const nn::Module& model) {
+  std::vector<Tensor> out;
+  for (const auto& [name, t] : model.state_dict().tensors) out.push_back(t);
+  return out;
+}
+}  // namespace
+
+bool EarlyStopping::step(double metric, const nn::Module& model) {
+  return step(metric, state_tensors(model));
+}
+
+void EarlyStopping::restore_best(const nn::Module& model) const {
+  restore_best(state_tensors(model));
+}
+
 void EarlyStopping::restore_best(const std::vector<Tensor>& params) const {
   check(has_snapshot(), "EarlyStopping.restore_best", "no snapshot taken yet");
   check(params.size() == snapshot_.size(), "EarlyStopping.restore_best",

@@ -6,8 +6,12 @@
 //   train::EarlyStopping stopper({.patience = 5, .min_delta = 1e-4});
 //   for (int epoch = 0;; ++epoch) {
 //     train_one_epoch();
-//     if (stopper.step(validate(), model.parameters())) break;  // best weights restored
+//     if (stopper.step(validate(), model)) break;  // the best epoch's state restored
 //   }
+//
+// Given a module, the snapshot is its whole state dict — parameters and buffers — so
+// BatchNorm's running statistics come back with the weights they belong to. Given a
+// list of tensors, exactly those are snapshotted.
 //
 // An improvement is metric < best - min_delta (Min) or metric > best + min_delta
 // (Max); a NaN metric never improves. step() returns true once epochs without
@@ -16,6 +20,7 @@
 // from the snapshot being restored.
 #include <descent/core/state_dict.h>
 #include <descent/core/tensor.h>
+#include <descent/nn/module.h>
 
 #include <cstdint>
 #include <vector>
@@ -39,6 +44,8 @@ class EarlyStopping {
   // the best so far. Returns whether to stop; on the stopping step, with restore_best,
   // the best snapshot is copied back into `params`.
   bool step(double metric, const std::vector<Tensor>& params_to_snapshot = {});
+  // The same with every tensor of model.state_dict() (parameters and buffers).
+  bool step(double metric, const nn::Module& model);
 
   bool is_better(double metric) const;
   bool should_stop() const { return stopped_; }
@@ -50,6 +57,7 @@ class EarlyStopping {
 
   // Copies the best snapshot into `params` in place (what step() does on stop).
   void restore_best(const std::vector<Tensor>& params) const;
+  void restore_best(const nn::Module& model) const;
 
   // Counters, best value and the snapshot (tensors "best_params.<i>").
   StateDict state_dict() const;

@@ -48,7 +48,7 @@ cut -d, -f1-3 "$work/resumed_steps.csv" >"$work/b.csv"
 cmp "$work/a.csv" "$work/b.csv" || fail "the continued step CSV differs from the straight run's"
 echo "ok: step CSV continued: every step's loss equals the straight run's"
 for row in 1 2; do
-  for col in train_loss test_loss test_acc lr; do
+  for col in train_loss val_loss val_acc lr; do
     a=$(csv_value "$work/straight.csv" $row "$col") b=$(csv_value "$work/resumed.csv" $row "$col")
     [[ "$a" == "$b" ]] || fail "epoch $row $col differs: straight $a, resumed $b"
     echo "ok: epoch $row $col identical ($a)"

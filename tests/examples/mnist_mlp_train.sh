@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# mnist_mlp learns on a 3,000-image slice of Fashion-MNIST: the loss falls and the test
-# accuracy is far above chance (0.1), for the default run and for a set of optimizer,
-# schedule, clipping and mixed-precision combinations.
+# mnist_mlp learns on a 3,000-image slice of Fashion-MNIST: the loss falls and the
+# validation and test accuracies are far above chance (0.1), for the default run and for
+# a set of optimizer, schedule, clipping and mixed-precision combinations. Early
+# stopping watches the validation split and restores the best epoch.
 #   mnist_mlp_train.sh <mnist_mlp binary> <data dir> <work dir>
 source "$(dirname "$0")/common.sh"
 bin=$1 data=$2 work=$3
@@ -18,9 +19,11 @@ check_run() {  # $1: name, $2: minimum test accuracy, rest: flags
   first=$(csv_value "$work/${name}_steps.csv" 1 loss)
   last=$(csv_value "$work/$name.csv" "$epochs" train_loss)
   assert_cmp "$last" "<" "$first" "$name: last epoch's mean train loss below the first step's"
+  assert_cmp "$(csv_value "$work/$name.csv" "$epochs" val_acc)" ">" "$min_acc" \
+    "$name: validation accuracy"
   assert_cmp "$(result_value "$work/$name.log" test_acc)" ">" "$min_acc" "$name: test accuracy"
-  assert_cmp "$(result_value "$work/$name.log" test_acc)" "==" \
-    "$(printf '%.4f' "$(csv_value "$work/$name.csv" "$epochs" test_acc)")" "$name: result line = CSV"
+  assert_cmp "$(result_value "$work/$name.log" train_loss)" "==" \
+    "$(printf '%.4f' "$last")" "$name: result line = CSV"
 }
 
 check_run default 0.75 --epochs 2
@@ -33,6 +36,14 @@ check_run radam-plateau-f16 0.6 --epochs 2 --optimizer radam --scheduler plateau
 check_run lion-cyclic 0.6 --epochs 2 --optimizer lion --scheduler cyclic
 check_run gd-full-batch 0.6 --epochs 10 --optimizer gd
 gd_steps=$(($(wc -l <"$work/gd-full-batch_steps.csv") - 1))
+check_run early-stop 0.6 --epochs 30 --early-stopping 1 --scheduler none --lr 0.05 --optimizer sgd
+grep -q "early stopping: best val_loss at epoch" "$work/early-stop.log" ||
+  { cat "$work/early-stop.log"; fail "early stopping did not stop 30 epochs"; }
+echo "ok: $(grep 'early stopping' "$work/early-stop.log")"
+"$bin" --data "$data" --limit 300 --val-fraction 0 --early-stopping 2 >"$work/noval.log" 2>&1 &&
+  fail "--early-stopping without a validation split was accepted"
+grep -q "expected --val-fraction > 0" "$work/noval.log" || { cat "$work/noval.log"; fail "no val error"; }
+echo "ok: --early-stopping needs --val-fraction"
 assert_cmp "$gd_steps" "==" 10 "gd: one full-batch step per epoch"
 
 # --device cuda either trains or fails with the library's CUDA error, never crashes.
