@@ -40,9 +40,16 @@ void manual_seed(uint64_t seed);
 
 // Philox-4x32 with 10 rounds (Salmon et al., SC'11).
 struct Philox4x32 {
+  // descent's stream: key = seed, counter = (counter, 0).
   DESCENT_HD static std::array<uint32_t, 4> generate(uint64_t seed, uint64_t counter) {
-    uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
-    uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+    return generate({uint32_t(counter), uint32_t(counter >> 32), 0, 0},
+                    {uint32_t(seed), uint32_t(seed >> 32)});
+  }
+  // The block function itself, as Random123's philox4x32_10(ctr, key).
+  DESCENT_HD static std::array<uint32_t, 4> generate(std::array<uint32_t, 4> ctr,
+                                                     std::array<uint32_t, 2> key) {
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; ++r) {
       uint64_t p0 = uint64_t(0xD2511F53u) * c0;
       uint64_t p1 = uint64_t(0xCD9E8D57u) * c2;

@@ -8,6 +8,7 @@
 #include <descent/core/shape.h>
 #include <descent/core/storage.h>
 
+#include <concepts>
 #include <functional>
 #include <memory>
 #include <span>
@@ -142,6 +143,15 @@ class Tensor {
   Tensor sum(const Shape& dims, bool keepdim = false) const;
   Tensor mean() const;
   Tensor mean(const Shape& dims, bool keepdim = false) const;
+  // One dim as a plain integer: x.sum(1), x.mean(-1). (A braced list is a Shape.)
+  template <std::integral I>
+  Tensor sum(I dim, bool keepdim = false) const {
+    return sum(Shape{int64_t(dim)}, keepdim);
+  }
+  template <std::integral I>
+  Tensor mean(I dim, bool keepdim = false) const {
+    return mean(Shape{int64_t(dim)}, keepdim);
+  }
   Tensor pow(double exponent) const;
   Tensor exp() const;
   Tensor log() const;

@@ -3,6 +3,7 @@
 // Negative dims count from the end.
 #include <descent/core/tensor.h>
 
+#include <concepts>
 #include <vector>
 
 namespace descent {
@@ -29,6 +30,37 @@ Tensor argmin(const Tensor& x);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 // log(sum(exp(x))) computed stably.
 Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
+
+// One dim as a plain integer, as PyTorch accepts: sum(x, 1), mean(x, -1), amax(x, 0).
+// Templates so that a braced list — sum(x, {}), sum(x, {0, 1}) — still means a Shape.
+template <std::integral I>
+Tensor sum(const Tensor& x, I dim, bool keepdim = false) {
+  return sum(x, Shape{int64_t(dim)}, keepdim);
+}
+template <std::integral I>
+Tensor mean(const Tensor& x, I dim, bool keepdim = false) {
+  return mean(x, Shape{int64_t(dim)}, keepdim);
+}
+template <std::integral I>
+Tensor var(const Tensor& x, I dim, int64_t correction = 1, bool keepdim = false) {
+  return var(x, Shape{int64_t(dim)}, correction, keepdim);
+}
+template <std::integral I>
+Tensor std(const Tensor& x, I dim, int64_t correction = 1, bool keepdim = false) {
+  return std(x, Shape{int64_t(dim)}, correction, keepdim);
+}
+template <std::integral I>
+Tensor amax(const Tensor& x, I dim, bool keepdim = false) {
+  return amax(x, Shape{int64_t(dim)}, keepdim);
+}
+template <std::integral I>
+Tensor amin(const Tensor& x, I dim, bool keepdim = false) {
+  return amin(x, Shape{int64_t(dim)}, keepdim);
+}
+template <std::integral I>
+Tensor logsumexp(const Tensor& x, I dim, bool keepdim = false) {
+  return logsumexp(x, Shape{int64_t(dim)}, keepdim);
+}
 // True when every / some element is nonzero (Bool, no gradient).
 Tensor all(const Tensor& x);
 Tensor any(const Tensor& x);

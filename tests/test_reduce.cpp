@@ -463,3 +463,26 @@ TEST(ReduceCpu, ContiguousAndTransposedInputsAreNotCopied) {
 }
 
 INSTANTIATE_PER_DEVICE(Reduce);
+
+// One dim may be a plain integer, as in PyTorch; a braced list is still a Shape.
+TEST(ReduceDims, AnIntegerDimMeansThatOneDim) {
+  const Tensor x = arange(0, 24).reshape({2, 3, 4});
+  auto same = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && all_close(a, b, 0, 0);
+  };
+  EXPECT_TRUE(same(sum(x, 1), sum(x, {1})));
+  EXPECT_TRUE(same(x.sum(1), x.sum({1})));
+  EXPECT_TRUE(same(x.sum(-1, true), x.sum({2}, true)));
+  EXPECT_EQ(x.sum(-1, true).shape(), (Shape{2, 3, 1}));
+  EXPECT_TRUE(same(x.mean(0), mean(x, {0})));
+  EXPECT_TRUE(same(mean(x, 2), x.mean({2})));
+  EXPECT_TRUE(same(mean(x, {0, 1}), x.mean({0, 1})));
+  EXPECT_TRUE(same(var(x, 1), var(x, {1})));
+  EXPECT_TRUE(same(descent::std(x, 1, 0), descent::std(x, {1}, 0)));
+  EXPECT_TRUE(same(amax(x, 1), amax(x, {1})));
+  EXPECT_TRUE(same(amin(x, 0, true), amin(x, {0}, true)));
+  EXPECT_TRUE(same(logsumexp(x, 2), logsumexp(x, {2})));
+  EXPECT_TRUE(same(max(x, 1), amax(x, {1})));
+  EXPECT_TRUE(same(x.sum(size_t(0)), x.sum({0})));
+  EXPECT_THROW_MSG(x.sum(3), "sum");
+}
