@@ -54,6 +54,17 @@ void LSTM::reset_parameters(Generator* gen) {
 
 F::LstmOutput LSTM::forward(const Tensor& input, const LSTMState& state) {
   check(input.defined(), "LSTM", "got an undefined input");
+  // Named by the input and its layout here: a mismatch found later would name a weight.
+  const std::string_view layout = input.dim() == 2       ? "(seq, features), unbatched"
+                                  : options_.batch_first ? "(batch, seq, features) with batch_first"
+                                                         : "(seq, batch, features)";
+  check(input.dim() == 2 || input.dim() == 3, "LSTM",
+        "input {} needs (seq, batch, features), (batch, seq, features) with batch_first, or "
+        "(seq, features) unbatched; got {} dims",
+        input.shape(), input.dim());
+  check(input.size(-1) == input_size_, "LSTM",
+        "input {} needs {}: its last dim is {} features, expected input_size {}", input.shape(),
+        layout, input.size(-1), input_size_);
   check(state.first.defined() == state.second.defined(), "LSTM",
         "got only one of (h0, c0), expected both or neither");
   return F::lstm(input, layers_, state.first, state.second,

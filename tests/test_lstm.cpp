@@ -582,7 +582,10 @@ TEST(LstmModuleCpu, Errors) {
   EXPECT_THROW_MSG(nn::LSTM(2, 3, {.num_layers = 0}), "got num_layers=0");
   EXPECT_THROW_MSG(nn::LSTM(2, 3, {.dropout = -0.1}), "got dropout=-0.1");
   nn::LSTM lstm(2, 3);
-  EXPECT_THROW_MSG(lstm(zeros({4, 1, 5})), "w_ih has shape [12, 2], expected [12, 5]");
+  EXPECT_THROW_MSG(
+      lstm(zeros({4, 1, 5})),
+      "LSTM: input [4, 1, 5] needs (seq, batch, features): its last dim is 5 features, "
+      "expected input_size 2");
   EXPECT_THROW_MSG(lstm(zeros({4, 1, 2}), {zeros({1, 1, 3}), {}}), "got only one of (h0, c0)");
   EXPECT_THROW_MSG(lstm(zeros({4, 1, 2}), {zeros({1, 2, 3}), zeros({1, 2, 3})}),
                    "h0 has shape [1, 2, 3], expected [1, 1, 3]");
@@ -611,3 +614,21 @@ TEST(LstmModuleCpu, MemoryStaysFlatOverTrainingSteps) {
 
 INSTANTIATE_PER_DEVICE(Lstm);
 INSTANTIATE_PER_DEVICE(LstmModule);
+
+// The module names the input and the layout it expected, not a weight.
+TEST(LstmModuleShapes, ErrorsNameTheInputAndItsLayout) {
+  nn::LSTM lstm(20, 8);
+  EXPECT_THROW_MSG(lstm.forward(zeros({4, 3, 5}), {}),
+                   "LSTM: input [4, 3, 5] needs (seq, batch, features): its last dim is 5 "
+                   "features, expected input_size 20");
+  nn::LSTM bf(20, 8, {.batch_first = true});
+  EXPECT_THROW_MSG(bf.forward(zeros({4, 20, 3}), {}),
+                   "LSTM: input [4, 20, 3] needs (batch, seq, features) with batch_first");
+  EXPECT_THROW_MSG(lstm.forward(zeros({7}), {}),
+                   "LSTM: input [7] needs (seq, batch, features), (batch, seq, "
+                   "features) with batch_first, or (seq, features) unbatched; "
+                   "got 1 dims");
+  EXPECT_THROW_MSG(lstm.forward(zeros({2, 4, 3, 20}), {}), "got 4 dims");
+  EXPECT_EQ(lstm.forward(zeros({4, 3, 20}), {}).output.shape(), (Shape{4, 3, 8}));
+  EXPECT_EQ(lstm.forward(zeros({4, 20}), {}).output.shape(), (Shape{4, 8}));  // unbatched
+}
