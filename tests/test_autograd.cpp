@@ -199,6 +199,27 @@ TEST(Autograd, CustomFunctionThroughApply) {
                        std::vector<Tensor>{x});
 }
 
+// The exported check (autograd/gradcheck.h) catches a wrong backward and names where.
+TEST(Autograd, GradcheckReportsAWrongBackward) {
+  struct HalfWrongCube : autograd::Function<HalfWrongCube> {
+    static std::string_view name() { return "half_wrong_cube"; }
+    Tensor x;
+    Tensor forward(const Tensor& x_) {
+      x = x_;
+      return x_ * x_ * x_;
+    }
+    std::vector<Tensor> backward(const Tensor& g) { return {g * 1.5 * x * x}; }  // 3x² is right
+  };
+  Tensor x = descent::testing::rand_input({4});
+  const std::string worst = autograd::gradcheck(
+      [](const std::vector<Tensor>& in) { return HalfWrongCube::apply(in[0]); }, {x});
+  EXPECT_NE(worst.find("input 0 element"), std::string::npos) << worst;
+  EXPECT_NE(worst.find("numerical"), std::string::npos) << worst;
+  EXPECT_THROW_MSG(autograd::gradcheck([](const std::vector<Tensor>& in) { return in[0] * 2.0; },
+                                       {ones({2}, {.requires_grad = true})}),
+                   "gradcheck: input 0 should be f64, got f32");
+}
+
 TEST(Autograd, CustomFunctionWrongGradientCountIsAnError) {
   struct Bad {
     static std::string_view name() { return "bad_op"; }

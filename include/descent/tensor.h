@@ -2,6 +2,7 @@
 // Tensors, autograd and every op: descent::Tensor, the free functions (descent::add,
 // matmul, ...), F:: (activations, losses), autograd::Function for custom ops, files.
 #include <descent/autograd/engine.h>
+#include <descent/autograd/gradcheck.h>
 #include <descent/autograd/recompute.h>
 #include <descent/core/atomic_file.h>
 #include <descent/core/autocast.h>

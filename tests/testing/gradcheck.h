@@ -1,5 +1,6 @@
 #pragma once
-// Test helpers: finite-difference gradient checks and tensor comparisons.
+// Test helpers: the library's gradient checks, inputs for them, tensor comparisons and
+// error-message assertions.
 #include <descent/descent.h>
 #include <gtest/gtest.h>
 
@@ -8,23 +9,11 @@
 
 namespace descent::testing {
 
-using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-struct GradcheckOptions {
-  double eps = 1e-6;  // central-difference step
-  double atol = 1e-7;
-  double rtol = 1e-5;
-  uint64_t seed = 1234;  // for the random output cotangent
-};
-
-// Checks the gradients of f with respect to every input that requires grad against
-// central differences of <f(inputs), v> for a random cotangent v. Inputs should be f64.
-// Returns an empty string on success, else a description of the worst mismatch.
-std::string gradcheck(const Fn& f, const std::vector<Tensor>& inputs, GradcheckOptions opt = {});
-
-// Like gradcheck, for the gradient of the gradient: checks d/dx <grad_x <f, v>, w>.
-std::string gradgradcheck(const Fn& f, const std::vector<Tensor>& inputs,
-                          GradcheckOptions opt = {});
+// The library's checks (autograd/gradcheck.h), under the names the tests use.
+using Fn = autograd::GradcheckFn;
+using autograd::gradcheck;
+using autograd::GradcheckOptions;
+using autograd::gradgradcheck;
 
 // f64 random tensor in [lo, hi) requiring grad.
 Tensor rand_input(const Shape& shape, double lo = -1.0, double hi = 1.0, uint64_t seed = 7);
