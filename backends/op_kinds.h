@@ -2,6 +2,7 @@
 // The closed sets of elementwise and reduction operations the backends implement
 // (backend.h's unary/binary/reduce slots), with their names for error messages. Kept
 // free of Tensor and fmt so that CUDA device code can include it.
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <string_view>
@@ -33,6 +34,20 @@ enum class UnaryOp : uint8_t {
   Clamp,       // into [alpha, beta]
   IsFinite,    // out dtype Bool
   LogicalNot,  // out dtype Bool
+  Sin,
+  Cos,
+  Tan,
+  Asin,
+  Acos,
+  Atan,
+  Sinh,
+  Cosh,
+  Erf,
+  Erfc,
+  Floor,
+  Ceil,
+  Round,  // half to even
+  Trunc,
 };
 
 struct UnaryParams {
@@ -60,15 +75,21 @@ enum class BinaryOp : uint8_t {
   ReluBackward,     // b = x: grad where x > 0
   SigmoidBackward,  // b = y: grad·y·(1-y)
   TanhBackward,     // b = y: grad·(1-y²)
+  Atan2,            // atan2(a, b): the angle of the point (b, a)
+  Hypot,
+  Fmod,       // a - trunc(a / b)·b: the sign of a (C's fmod, torch.fmod)
+  Remainder,  // a - floor(a / b)·b: the sign of b (Python's %, torch.remainder)
 };
 
 // Names for error messages.
 constexpr std::string_view op_name(UnaryOp op) {
   constexpr std::string_view names[] = {
-      "neg",        "exp",        "log",  "log1p",   "sqrt",  "rsqrt",    "abs",        "sign",
-      "reciprocal", "square",     "relu", "sigmoid", "tanh",  "gelu",     "gelu_tanh",  "silu",
-      "softplus",   "leaky_relu", "elu",  "pow",     "clamp", "isfinite", "logical_not"};
-  static_assert(std::size(names) == size_t(UnaryOp::LogicalNot) + 1);
+      "neg",        "exp",        "log",  "log1p",   "sqrt",  "rsqrt",    "abs",         "sign",
+      "reciprocal", "square",     "relu", "sigmoid", "tanh",  "gelu",     "gelu_tanh",   "silu",
+      "softplus",   "leaky_relu", "elu",  "pow",     "clamp", "isfinite", "logical_not", "sin",
+      "cos",        "tan",        "asin", "acos",    "atan",  "sinh",     "cosh",        "erf",
+      "erfc",       "floor",      "ceil", "round",   "trunc"};
+  static_assert(std::size(names) == size_t(UnaryOp::Trunc) + 1);
   return names[int(op)];
 }
 constexpr std::string_view op_name(BinaryOp op) {
@@ -89,9 +110,22 @@ constexpr std::string_view op_name(BinaryOp op) {
                                         "logical_or",
                                         "relu_backward",
                                         "sigmoid_backward",
-                                        "tanh_backward"};
-  static_assert(std::size(names) == size_t(BinaryOp::TanhBackward) + 1);
+                                        "tanh_backward",
+                                        "atan2",
+                                        "hypot",
+                                        "fmod",
+                                        "remainder"};
+  static_assert(std::size(names) == size_t(BinaryOp::Remainder) + 1);
   return names[int(op)];
+}
+
+// How many ops each enum has (the loops that turn an op into a compile-time constant).
+inline constexpr size_t kNumUnaryOps = size_t(UnaryOp::Trunc) + 1;
+inline constexpr size_t kNumBinaryOps = size_t(BinaryOp::Remainder) + 1;
+
+// True for the unary ops whose result is Bool.
+constexpr bool is_bool_result(UnaryOp op) {
+  return op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
 }
 
 // True for the binary ops whose result is Bool (comparisons and logic).
@@ -114,7 +148,11 @@ constexpr bool is_bool_result(BinaryOp op) {
     case BinaryOp::Maximum:
     case BinaryOp::ReluBackward:
     case BinaryOp::SigmoidBackward:
-    case BinaryOp::TanhBackward: return false;
+    case BinaryOp::TanhBackward:
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot:
+    case BinaryOp::Fmod:
+    case BinaryOp::Remainder: return false;
   }
   return false;
 }

@@ -32,7 +32,11 @@ constexpr OpDomain op_domain(UnaryOp op) {
     case UnaryOp::IsFinite:
     case UnaryOp::LogicalNot: return OpDomain::Any;
     case UnaryOp::Neg:
-    case UnaryOp::Clamp: return OpDomain::Numeric;
+    case UnaryOp::Clamp:
+    case UnaryOp::Floor:  // the identity on integers
+    case UnaryOp::Ceil:
+    case UnaryOp::Round:
+    case UnaryOp::Trunc: return OpDomain::Numeric;
     case UnaryOp::Exp:
     case UnaryOp::Log:
     case UnaryOp::Log1p:
@@ -47,7 +51,17 @@ constexpr OpDomain op_domain(UnaryOp op) {
     case UnaryOp::Softplus:
     case UnaryOp::LeakyRelu:
     case UnaryOp::Elu:
-    case UnaryOp::PowScalar: return OpDomain::Floating;
+    case UnaryOp::PowScalar:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Tan:
+    case UnaryOp::Asin:
+    case UnaryOp::Acos:
+    case UnaryOp::Atan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Erf:
+    case UnaryOp::Erfc: return OpDomain::Floating;
   }
   return OpDomain::Floating;
 }
@@ -72,7 +86,11 @@ constexpr OpDomain op_domain(BinaryOp op) {
     case BinaryOp::Ge:
     case BinaryOp::ReluBackward:
     case BinaryOp::SigmoidBackward:
-    case BinaryOp::TanhBackward: return OpDomain::Numeric;
+    case BinaryOp::TanhBackward:
+    case BinaryOp::Fmod:
+    case BinaryOp::Remainder: return OpDomain::Numeric;
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot: return OpDomain::Floating;
   }
   return OpDomain::Floating;
 }

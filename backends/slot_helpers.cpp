@@ -41,6 +41,11 @@ void fail_unsupported(UnaryOp op, DType dt) { fail_unsupported_in("unary", op, d
 void fail_unsupported(BinaryOp op, DType dt) { fail_unsupported_in("binary", op, dt); }
 void fail_unsupported(ReduceOp op, DType dt) { fail_unsupported_in("reduce", op, dt); }
 
+void fail_integer_op(BinaryOp op) {
+  if (op == BinaryOp::Pow) fail("pow", "integers to negative integer powers are not allowed");
+  fail(op_name(op), "integer division by zero");
+}
+
 void check_supported(UnaryOp op, DType dt) {
   if (!supports(op, dtype_kind(dt))) fail_unsupported(op, dt);
 }

@@ -25,6 +25,9 @@ void check_supported(ReduceOp op, DType dt);
 [[noreturn]] void fail_unsupported(UnaryOp op, DType dt);
 [[noreturn]] void fail_unsupported(BinaryOp op, DType dt);
 [[noreturn]] void fail_unsupported(ReduceOp op, DType dt);
+// The error of an integer op whose kernel raised its flag (elementwise_formulas.h's
+// binary_int): a zero divisor, or a negative power.
+[[noreturn]] void fail_integer_op(BinaryOp op);
 
 // ---- reductions --------------------------------------------------------------------
 // Checks reduce's output (contiguous, x's shape with the reduced dims set to 1, i64 for

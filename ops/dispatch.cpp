@@ -14,7 +14,7 @@ void check_defined(const Tensor& t, std::string_view op, std::string_view what) 
 
 Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p) {
   check_supported(op, x.dtype());
-  const bool to_bool = op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
+  const bool to_bool = is_bool_result(op);
   Tensor out =
       Tensor::empty(x.shape(), {.dtype = to_bool ? DType::Bool : x.dtype(), .device = x.device()});
   backend_for(x).unary(op, x, out, p);

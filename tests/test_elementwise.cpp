@@ -9,11 +9,15 @@
 #include <limits>
 
 #include "testing/devices.h"
+#include "testing/elementwise_reference.h"
 #include "testing/gradcheck.h"
 
 using namespace descent;
 using descent::testing::all_close;
 using descent::testing::rand_input;
+using descent::testing::ref_binary;
+using descent::testing::ref_unary;
+using descent::testing::uniform;
 
 namespace {
 
@@ -24,28 +28,6 @@ using UFn = std::function<Tensor(const Tensor&)>;
 using BFn = std::function<Tensor(const Tensor&, const Tensor&)>;
 using URef = std::function<double(double)>;
 using BRef = std::function<double(double, double)>;
-
-// f applied one element at a time, in f64, to x (any layout, any device).
-Tensor ref_unary(const Tensor& x, const URef& f) {
-  std::vector<double> v = x.to(Device::CPU).to(DType::F64).contiguous().to_vector<double>();
-  for (double& e : v) e = f(e);
-  return from_vector(v, x.shape());
-}
-
-// f over the broadcast of a and b (any device), one element at a time, in f64.
-Tensor ref_binary(const Tensor& a, const Tensor& b, const BRef& f) {
-  const Shape s = broadcast_shapes(a.shape(), b.shape(), "test");
-  const auto av = a.to(Device::CPU).to(DType::F64).expand(s).contiguous().to_vector<double>();
-  const auto bv = b.to(Device::CPU).to(DType::F64).expand(s).contiguous().to_vector<double>();
-  std::vector<double> out(av.size());
-  for (size_t i = 0; i < av.size(); ++i) out[i] = f(av[i], bv[i]);
-  return from_vector(out, s);
-}
-
-Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dt = DType::F64) {
-  Generator gen(seed);
-  return (rand(shape, {.dtype = DType::F64}, &gen) * (hi - lo) + lo).to(dt);
-}
 
 struct UnaryCase {
   const char* name;

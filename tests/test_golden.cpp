@@ -54,6 +54,50 @@ TEST(Golden, Elementwise) {
       });
 }
 
+TEST(Golden, Math) {
+  auto unary = [](Tensor (*op)(const Tensor&)) {
+    return [op](Case& c) { return op(c.input("x")); };
+  };
+  auto binary = [](Tensor (*op)(const Tensor&, const Tensor&)) {
+    return [op](Case& c) { return op(c.input("a"), c.input("b")); };
+  };
+  Tensor (*fmod_tt)(const Tensor&, const Tensor&) = descent::fmod;
+  Tensor (*fmod_ts)(const Tensor&, Scalar) = descent::fmod;
+  Tensor (*rem_tt)(const Tensor&, const Tensor&) = descent::remainder;
+  Tensor (*rem_ts)(const Tensor&, Scalar) = descent::remainder;
+  Tensor (*lerp_t)(const Tensor&, const Tensor&, const Tensor&) = descent::lerp;
+  Tensor (*lerp_s)(const Tensor&, const Tensor&, double) = descent::lerp;
+  run_family(
+      "math",
+      {
+          {"sin", unary(descent::sin)},
+          {"cos", unary(descent::cos)},
+          {"tan", unary(descent::tan)},
+          {"asin", unary(descent::asin)},
+          {"acos", unary(descent::acos)},
+          {"atan", unary(descent::atan)},
+          {"sinh", unary(descent::sinh)},
+          {"cosh", unary(descent::cosh)},
+          {"erf", unary(descent::erf)},
+          {"erfc", unary(descent::erfc)},
+          {"floor", unary(descent::floor)},
+          {"ceil", unary(descent::ceil)},
+          {"round", unary(descent::round)},
+          {"trunc", unary(descent::trunc)},
+          {"frac", unary(descent::frac)},
+          {"atan2", binary(descent::atan2)},
+          {"hypot", binary(descent::hypot)},
+          {"fmod", binary(fmod_tt)},
+          {"remainder", binary(rem_tt)},
+          {"fmod_scalar", [=](Case& c) { return fmod_ts(c.input("a"), c.num("b")); }},
+          {"remainder_scalar", [=](Case& c) { return rem_ts(c.input("a"), c.num("b")); }},
+          {"logaddexp", binary(descent::logaddexp)},
+          {"lerp", [=](Case& c) { return lerp_t(c.input("a"), c.input("b"), c.input("weight")); }},
+          {"lerp_scalar",
+           [=](Case& c) { return lerp_s(c.input("a"), c.input("b"), c.num("weight")); }},
+      });
+}
+
 TEST(Golden, Activation) {
   auto unary = [](Tensor (*op)(const Tensor&)) {
     return [op](Case& c) { return op(c.input("x")); };

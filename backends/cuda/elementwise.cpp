@@ -6,11 +6,9 @@
 #include <descent/backends/cuda/cuda_check.h>
 #include <descent/backends/cuda/elementwise_kernels.h>
 #include <descent/backends/cuda/host_utils.h>
+#include <descent/backends/elementwise_formulas.h>
 #include <descent/backends/geometry.h>
 #include <descent/backends/slot_helpers.h>
-
-#include <cmath>
-#include <limits>
 
 namespace descent::cuda {
 
@@ -20,20 +18,20 @@ void check_on(const Tensor& t, Device dev, std::string_view op, std::string_view
   check(t.device() == dev, op, "{} is on {}, expected {}", what, t.device(), dev);
 }
 
-// The clamp bounds of an integer dtype, as the CPU computes them: ±inf (clamp_min /
-// clamp_max) and out-of-range bounds saturate, fractional ones round inwards.
+// The clamp bounds in an integer dtype, as the CPU computes them.
 template <class C>
 void integer_bounds(UnaryParams p, UnaryScalars& s) {
-  using L = std::numeric_limits<C>;
-  s.lo = p.alpha <= double(L::lowest()) ? L::lowest() : C(std::ceil(p.alpha));
-  s.hi = p.beta >= double(L::max()) ? L::max() : C(std::floor(p.beta));
+  C lo, hi;
+  integer_clamp_bounds(p.alpha, p.beta, lo, hi);
+  s.lo = lo;
+  s.hi = hi;
 }
 
 }  // namespace
 
 void CudaBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, UnaryParams p) {
   activate();
-  const bool to_bool = op == UnaryOp::IsFinite || op == UnaryOp::LogicalNot;
+  const bool to_bool = is_bool_result(op);
   const DType dt = x.dtype();
   check_on(x, device(), "unary", "input");
   check_on(out, device(), "unary", "output");
@@ -71,10 +69,9 @@ void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Te
   const LoopGeometry<3> g = make_geometry<3>(out.shape(), {&out, &a, &b});
   const Launch l{stream(), error_flag()};
   // Integer division by zero and negative integer powers are errors at the call, as on
-  // the CPU: the kernel raises a flag and the host waits to read it. Only these two
-  // integer ops wait (the ops/ layer divides integers as floats, so training never
-  // gets here).
-  const bool checked = is_integral(dt) && (op == BinaryOp::Div || op == BinaryOp::Pow);
+  // the CPU: the kernel raises a flag and the host waits to read it. Only these integer
+  // ops wait (the ops/ layer divides integers as floats, so training never gets here).
+  const bool checked = is_integral(dt) && raises_integer_error(op);
   if (!checked) {
     CUDA_CHECK(launch_binary(l, op, kdtype(dt), to_bool, g, out.numel(), out.raw_data(),
                              a.raw_data(), b.raw_data(), nullptr));
@@ -88,11 +85,7 @@ void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Te
   int raised = 0;
   CUDA_CHECK(cudaMemcpyAsync(&raised, dflag, sizeof(int), cudaMemcpyDeviceToHost, stream()));
   CUDA_CHECK(cudaStreamSynchronize(stream()));
-  if (op == BinaryOp::Div) {
-    check(raised == 0, "div", "integer division by zero");
-  } else {
-    check(raised == 0, "pow", "integers to negative integer powers are not allowed");
-  }
+  if (raised != 0) fail_integer_op(op);
 }
 
 void CudaBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {

@@ -1,12 +1,10 @@
 // Elementwise kernels: unary and binary ops (one kernel per dtype and layout; the op is
 // a runtime switch, uniform across the grid, so it costs no divergence) and where (one
-// kernel per element size: it only moves bits). Formulas and operation order are those
-// of backends/cpu/elementwise.cpp so that results agree with the CPU's; 16-bit floats
-// compute in f32 and round to nearest even once, at the store. Products that feed an
-// addition go through mul_rn (device_math.cuh); integer division and powers are
-// backends/integer_math.h's, the CPU's own.
+// kernel per element size: it only moves bits). The formulas are
+// backends/elementwise_formulas.h's, the CPU's own, so results agree with the CPU's;
+// 16-bit floats compute in f32 and round to nearest even once, at the store.
 #include <descent/backends/cuda/elementwise_kernels.h>
-#include <descent/backends/integer_math.h>
+#include <descent/backends/elementwise_formulas.h>
 
 #include <cstdint>
 #include <descent/backends/cuda/device_math.cuh>
@@ -16,115 +14,6 @@
 
 namespace descent::cuda {
 namespace {
-
-// False for NaN and ±inf.
-template <class C>
-__device__ __forceinline__ bool m_isfinite(C v) {
-  return m_fabs(v) < std::numeric_limits<C>::infinity();
-}
-
-// ---- unary ------------------------------------------------------------------------
-template <class C>
-__device__ __forceinline__ C unary_float(UnaryOp op, C v, C alpha, C beta) {
-  switch (op) {
-    case UnaryOp::Neg: return -v;
-    case UnaryOp::Exp: return m_exp(v);
-    case UnaryOp::Log: return m_log(v);
-    case UnaryOp::Log1p: return m_log1p(v);
-    case UnaryOp::Sqrt: return m_sqrt(v);
-    case UnaryOp::Rsqrt: return C(1) / m_sqrt(v);
-    case UnaryOp::Abs: return m_fabs(v);
-    case UnaryOp::Sign: return C((v > C(0)) - (v < C(0)));
-    case UnaryOp::Reciprocal: return C(1) / v;
-    case UnaryOp::Square: return v * v;
-    case UnaryOp::Relu: return v <= C(0) ? C(0) : v;  // NaN passes through, as PyTorch
-    case UnaryOp::Sigmoid: return C(1) / (C(1) + m_exp(-v));
-    case UnaryOp::Tanh: return m_tanh(v);
-    case UnaryOp::Gelu: return C(0.5) * v * (C(1) + m_erf(v * C(0.7071067811865476)));
-    case UnaryOp::GeluTanh: {
-      const C k = C(0.7978845608028654);  // sqrt(2/pi)
-      return C(0.5) * v * (C(1) + m_tanh(k * (v + mul_rn(C(0.044715) * v * v, v))));
-    }
-    case UnaryOp::Silu: return v / (C(1) + m_exp(-v));
-    // alpha = beta (PyTorch's name), beta = threshold
-    case UnaryOp::Softplus: return alpha * v > beta ? v : m_log1p(m_exp(alpha * v)) / alpha;
-    case UnaryOp::LeakyRelu: return v > C(0) ? v : alpha * v;
-    case UnaryOp::Elu: return v > C(0) ? v : alpha * m_expm1(v);
-    case UnaryOp::PowScalar: return alpha == C(2) ? v * v : m_pow(v, alpha);
-    case UnaryOp::Clamp: {
-      if (v != v) return v;               // NaN stays NaN
-      const C m = v < alpha ? alpha : v;  // std::max(v, alpha)
-      return beta < m ? beta : m;         // std::min(m, beta)
-    }
-    case UnaryOp::IsFinite: return m_isfinite(v) ? C(1) : C(0);
-    case UnaryOp::LogicalNot: return v == C(0) ? C(1) : C(0);
-  }
-  return v;
-}
-
-// Integers wrap like the CPU build: the arithmetic runs in the unsigned type.
-template <class C>
-__device__ __forceinline__ C unary_int(UnaryOp op, C v, C lo, C hi) {
-  using U = std::make_unsigned_t<C>;
-  switch (op) {
-    case UnaryOp::Neg: return C(U(0) - U(v));
-    case UnaryOp::Abs: return v < 0 ? C(U(0) - U(v)) : v;
-    case UnaryOp::Sign: return C((v > 0) - (v < 0));
-    case UnaryOp::Square: return C(U(v) * U(v));
-    case UnaryOp::Relu: return v > 0 ? v : C(0);
-    case UnaryOp::Clamp: {
-      const C m = v < lo ? lo : v;
-      return hi < m ? hi : m;
-    }
-    case UnaryOp::IsFinite: return C(1);
-    case UnaryOp::LogicalNot: return v == 0 ? C(1) : C(0);
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Log1p:
-    case UnaryOp::Sqrt:
-    case UnaryOp::Rsqrt:
-    case UnaryOp::Reciprocal:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Tanh:
-    case UnaryOp::Gelu:
-    case UnaryOp::GeluTanh:
-    case UnaryOp::Silu:
-    case UnaryOp::Softplus:
-    case UnaryOp::LeakyRelu:
-    case UnaryOp::Elu:
-    case UnaryOp::PowScalar: return C(0);  // floating only: launch_unary rejects them
-  }
-  return C(0);
-}
-
-__device__ __forceinline__ bool unary_bool(UnaryOp op, bool v) {
-  switch (op) {
-    case UnaryOp::LogicalNot: return !v;
-    case UnaryOp::IsFinite: return true;
-    case UnaryOp::Abs:
-    case UnaryOp::Sign:
-    case UnaryOp::Square:
-    case UnaryOp::Relu: return v;  // the identity on {0, 1}
-    case UnaryOp::Neg:
-    case UnaryOp::Clamp:
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Log1p:
-    case UnaryOp::Sqrt:
-    case UnaryOp::Rsqrt:
-    case UnaryOp::Reciprocal:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Tanh:
-    case UnaryOp::Gelu:
-    case UnaryOp::GeluTanh:
-    case UnaryOp::Silu:
-    case UnaryOp::Softplus:
-    case UnaryOp::LeakyRelu:
-    case UnaryOp::Elu:
-    case UnaryOp::PowScalar: return false;  // not for bool: launch_unary rejects them
-  }
-  return false;
-}
 
 // The op's scalars in the compute type: alpha/beta (floating) or lo/hi (integers).
 template <class T>
@@ -156,127 +45,13 @@ __device__ __forceinline__ compute_t<T> unary_apply(UnaryOp op, compute_t<T> v, 
 }
 
 // ---- binary -----------------------------------------------------------------------
-template <class C>
-__device__ __forceinline__ C binary_float(BinaryOp op, C x, C y) {
-  switch (op) {
-    case BinaryOp::Add: return x + y;
-    case BinaryOp::Sub: return x - y;
-    case BinaryOp::Mul: return x * y;
-    case BinaryOp::Div: return x / y;
-    case BinaryOp::Pow: return m_pow(x, y);
-    case BinaryOp::Minimum:
-      if (x != x || y != y) return x + y;  // NaN propagates
-      return y < x ? y : x;
-    case BinaryOp::Maximum:
-      if (x != x || y != y) return x + y;
-      return x < y ? y : x;
-    case BinaryOp::SigmoidBackward: return x * y * (C(1) - y);
-    case BinaryOp::TanhBackward: return x * (C(1) - mul_rn(y, y));
-    case BinaryOp::Eq:
-    case BinaryOp::Ne:
-    case BinaryOp::Lt:
-    case BinaryOp::Le:
-    case BinaryOp::Gt:
-    case BinaryOp::Ge:
-    case BinaryOp::LogicalAnd:
-    case BinaryOp::LogicalOr:
-    case BinaryOp::ReluBackward: return x;  // binary_numeric's ops
+// binary_int's flag: a device int (null where the op cannot raise it).
+struct DeviceFlag {
+  int* p;
+  DESCENT_HD_INLINE void raise() const {
+    if (p) *p = 1;
   }
-  return x;
-}
-
-template <class C>
-__device__ __forceinline__ C binary_int(BinaryOp op, C x, C y, int* flag) {
-  using U = std::make_unsigned_t<C>;
-  switch (op) {
-    case BinaryOp::Add: return C(U(x) + U(y));
-    case BinaryOp::Sub: return C(U(x) - U(y));
-    case BinaryOp::Mul: return C(U(x) * U(y));
-    case BinaryOp::Div:
-      // Truncating; a zero divisor is reported (the host throws); lowest / -1 wraps.
-      if (y == 0) {
-        if (flag) *flag = 1;
-        return C(0);
-      }
-      return wrapping_div(x, y);
-    case BinaryOp::Pow:
-      // Exact powers by squaring, wrapping; negative exponents are reported.
-      if (y < 0) {
-        if (flag) *flag = 1;
-        return C(0);
-      }
-      return wrapping_pow(x, y);
-    case BinaryOp::Minimum: return y < x ? y : x;
-    case BinaryOp::Maximum: return x < y ? y : x;
-    case BinaryOp::SigmoidBackward: return C(U(x) * U(y) * (U(1) - U(y)));
-    case BinaryOp::TanhBackward: return C(U(x) * (U(1) - U(y) * U(y)));
-    case BinaryOp::Eq:
-    case BinaryOp::Ne:
-    case BinaryOp::Lt:
-    case BinaryOp::Le:
-    case BinaryOp::Gt:
-    case BinaryOp::Ge:
-    case BinaryOp::LogicalAnd:
-    case BinaryOp::LogicalOr:
-    case BinaryOp::ReluBackward: return x;  // binary_numeric's ops
-  }
-  return x;
-}
-
-// Floats and integers: the ops with one formula for both (comparisons, logic and
-// relu's backward), then binary_float's or binary_int's.
-template <class C>
-__device__ __forceinline__ C binary_numeric(BinaryOp op, C x, C y, int* flag) {
-  switch (op) {
-    case BinaryOp::Eq: return C(x == y);
-    case BinaryOp::Ne: return C(x != y);
-    case BinaryOp::Lt: return C(x < y);
-    case BinaryOp::Le: return C(x <= y);
-    case BinaryOp::Gt: return C(x > y);
-    case BinaryOp::Ge: return C(x >= y);
-    case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
-    case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
-    case BinaryOp::ReluBackward: return y <= C(0) ? C(0) : x;
-    case BinaryOp::Add:
-    case BinaryOp::Sub:
-    case BinaryOp::Mul:
-    case BinaryOp::Div:
-    case BinaryOp::Pow:
-    case BinaryOp::Minimum:
-    case BinaryOp::Maximum:
-    case BinaryOp::SigmoidBackward:
-    case BinaryOp::TanhBackward: break;  // binary_float's or binary_int's, below
-  }
-  if constexpr (std::is_floating_point_v<C>) {
-    return binary_float(op, x, y);
-  } else {
-    return binary_int(op, x, y, flag);
-  }
-}
-
-__device__ __forceinline__ bool binary_bool(BinaryOp op, bool x, bool y) {
-  switch (op) {
-    case BinaryOp::Add:
-    case BinaryOp::Maximum:
-    case BinaryOp::LogicalOr: return x || y;
-    case BinaryOp::Mul:
-    case BinaryOp::Minimum:
-    case BinaryOp::LogicalAnd: return x && y;
-    case BinaryOp::Eq: return x == y;
-    case BinaryOp::Ne: return x != y;
-    case BinaryOp::Sub:
-    case BinaryOp::Div:
-    case BinaryOp::Pow:
-    case BinaryOp::Lt:
-    case BinaryOp::Le:
-    case BinaryOp::Gt:
-    case BinaryOp::Ge:
-    case BinaryOp::ReluBackward:
-    case BinaryOp::SigmoidBackward:
-    case BinaryOp::TanhBackward: return false;  // not for bool: launch_binary rejects them
-  }
-  return false;
-}
+};
 
 template <class T>
 __device__ __forceinline__ compute_t<T> binary_apply(BinaryOp op, compute_t<T> x, compute_t<T> y,
@@ -285,7 +60,7 @@ __device__ __forceinline__ compute_t<T> binary_apply(BinaryOp op, compute_t<T> x
   if constexpr (std::is_same_v<C, bool>) {
     return binary_bool(op, x, y);
   } else {
-    return binary_numeric(op, x, y, flag);
+    return binary_numeric(op, x, y, DeviceFlag{flag});
   }
 }
 

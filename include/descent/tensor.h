@@ -27,5 +27,6 @@
 #include <descent/ops/linalg.h>
 #include <descent/ops/loss.h>
 #include <descent/ops/lstm.h>
+#include <descent/ops/math.h>
 #include <descent/ops/print.h>
 #include <descent/ops/reduce.h>

@@ -411,7 +411,38 @@ def nan(f):
            {"input": x(), "target": f.randint(0, 4, 3)})
 
 
+def math_ops(f):
+    """ops/math.h: trigonometric, hyperbolic, erf, rounding, two-operand functions."""
+    for name, fn in [("sin", torch.sin), ("cos", torch.cos), ("tan", torch.tan),
+                     ("atan", torch.atan), ("sinh", torch.sinh), ("cosh", torch.cosh),
+                     ("erf", torch.erf), ("erfc", torch.erfc)]:
+        f.case(name, lambda x, fn=fn: fn(x), {"x": f.randn(3, 4)})
+    f.case("asin", lambda x: torch.asin(x), {"x": f.uniform(-0.9, 0.9, 3, 4)})
+    f.case("acos", lambda x: torch.acos(x), {"x": f.uniform(-0.9, 0.9, 3, 4)})
+    # Rounding: values away from the ties, plus exact halves for round (half to even).
+    for name, fn in [("floor", torch.floor), ("ceil", torch.ceil), ("trunc", torch.trunc),
+                     ("frac", torch.frac)]:
+        f.case(name, lambda x, fn=fn: fn(x), {"x": f.randn(3, 4, scale=3.0)})
+    f.case("round", lambda x: torch.round(x),
+           {"x": torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.3, -0.7, 3.49])})
+    f.case("atan2", lambda a, b: torch.atan2(a, b), {"a": f.randn(3, 4), "b": f.randn(4)})
+    f.case("hypot", lambda a, b: torch.hypot(a, b), {"a": f.randn(3, 4), "b": f.randn(3, 1)})
+    # Divisors away from zero: a gradient of a step function is only stable there.
+    sign = lambda *s: torch.where(f.randn(*s) < 0, -1.0, 1.0)
+    f.case("fmod", lambda a, b: torch.fmod(a, b), {"a": f.randn(3, 4, scale=4.0), "b": f.uniform(0.7, 2.0, 4) * sign(4)})
+    f.case("remainder", lambda a, b: torch.remainder(a, b),
+           {"a": f.randn(3, 4, scale=4.0), "b": f.uniform(0.7, 2.0, 4) * sign(4)})
+    f.case("fmod_scalar", lambda a, b: torch.fmod(a, b), {"a": f.randn(3, 4, scale=4.0)}, {"b": -1.5})
+    f.case("remainder_scalar", lambda a, b: torch.remainder(a, b), {"a": f.randn(3, 4, scale=4.0)},
+           {"b": -1.5})
+    f.case("logaddexp", lambda a, b: torch.logaddexp(a, b), {"a": f.randn(3, 4, scale=3.0), "b": f.randn(3, 4, scale=3.0)})
+    f.case("lerp", lambda a, b, weight: torch.lerp(a, b, weight), {"a": f.randn(3, 4), "b": f.randn(4), "weight": f.uniform(0, 1, 3, 1)})
+    f.case("lerp_scalar", lambda a, b, weight: torch.lerp(a, b, weight),
+           {"a": f.randn(3, 4), "b": f.randn(3, 4)}, {"weight": 0.3})
+
+
 FAMILIES = {
+    "math": math_ops,
     "elementwise": elementwise,
     "activation": activation,
     "reduce": reduce,
