@@ -94,6 +94,27 @@ struct ScatterAddArgs {
   Tensor src;
 };
 
+// ---- scans and sorting ------------------------------------------------------------
+// x and out contiguous, seen as (outer, n, inner) around the scanned dim:
+// out[o, i, k] = x[o, 0, k] op … op x[o, i, k], in order. Numeric dtypes (ops/ scans
+// bools as i64); floating values accumulate in f64, integers wrap.
+enum class ScanOp : uint8_t { Sum, Prod };
+struct ScanArgs {
+  ScanOp op = ScanOp::Sum;
+  Tensor x;
+  int64_t outer = 1, n = 1, inner = 1;
+  Tensor out;
+};
+// Sorts every row of x (rows, n), contiguous, into values (x's dtype) and indices (i64,
+// the position in the row each value came from), both contiguous (rows, n). Stable:
+// equal values keep their order. NaN sorts as the greatest value (last ascending, first
+// descending), as torch.sort. Any dtype.
+struct SortArgs {
+  Tensor x;
+  bool descending = false;
+  Tensor values, indices;
+};
+
 // ---- batch norm ----------------------------------------------------------------------
 // Per-channel normalisation of x (N, C, *) over N and the trailing dims, f32 (oneDNN)
 // or f64 (reference loops). x, grad_y contiguous; (C) tensors contiguous.
@@ -222,6 +243,10 @@ class Backend {
   virtual void index_add(const IndexAddArgs& args) = 0;
   virtual void gather(const GatherArgs& args) = 0;
   virtual void scatter_add(const ScatterAddArgs& args) = 0;
+
+  // ---- scans and sorting ----
+  virtual void scan(const ScanArgs& args) = 0;
+  virtual void sort(const SortArgs& args) = 0;
 
   // ---- random (counter-based: the same generator state gives the same numbers) ----
   // out ~ U[lo, hi) / N(mean, std²) elementwise (contiguous). Advances gen. uniform on

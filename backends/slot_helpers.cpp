@@ -56,6 +56,35 @@ void check_supported(ReduceOp op, DType dt) {
   if (!supports(op, dtype_kind(dt))) fail_unsupported(op, dt);
 }
 
+// ---- scans and sorting -------------------------------------------------------------
+
+void check_scan(const ScanArgs& a) {
+  check(a.x.defined() && a.out.defined(), "scan", "undefined input or output");
+  check(a.x.dtype() != DType::Bool, "scan", "bool input, expected a numeric dtype");
+  check(a.out.dtype() == a.x.dtype(), "scan", "output dtype {}, expected {}", a.out.dtype(),
+        a.x.dtype());
+  check(a.x.is_contiguous() && a.out.is_contiguous(), "scan", "expected contiguous tensors");
+  check(a.outer >= 0 && a.n >= 0 && a.inner >= 0 && a.outer * a.n * a.inner == a.x.numel() &&
+            a.out.numel() == a.x.numel(),
+        "scan", "layout ({}, {}, {}) does not match {} input and {} output elements", a.outer, a.n,
+        a.inner, a.x.numel(), a.out.numel());
+}
+
+void check_sort(const SortArgs& a) {
+  check(a.x.defined() && a.values.defined() && a.indices.defined(), "sort",
+        "undefined input or output");
+  check(a.x.dim() == 2 && a.x.is_contiguous(), "sort", "input of shape {}, expected contiguous 2-D",
+        a.x.shape());
+  check(a.values.shape() == a.x.shape() && a.values.dtype() == a.x.dtype() &&
+            a.values.is_contiguous(),
+        "sort", "values {} {}, expected contiguous {} {}", a.values.shape(), a.values.dtype(),
+        a.x.shape(), a.x.dtype());
+  check(a.indices.shape() == a.x.shape() && a.indices.dtype() == DType::I64 &&
+            a.indices.is_contiguous(),
+        "sort", "indices {} {}, expected contiguous {} i64", a.indices.shape(), a.indices.dtype(),
+        a.x.shape());
+}
+
 // ---- reductions --------------------------------------------------------------------
 
 uint32_t check_reduce(const ReduceArgs& a) {

@@ -77,6 +77,13 @@ Tensor index_window(const Tensor& t, const Shape& shape, int dim, int64_t dim_st
 // The 1-D index viewed with `shape`: its stride along `dim`, 0 elsewhere.
 Tensor broadcast_index(const Tensor& index, const Shape& shape, int dim);
 
+// ---- scans and sorting -------------------------------------------------------------
+// x and out contiguous, of one numeric dtype and x.numel() == outer·n·inner elements.
+void check_scan(const ScanArgs& a);
+// x contiguous 2-D; values of x's shape and dtype, indices of x's shape and i64, both
+// contiguous.
+void check_sort(const SortArgs& a);
+
 // ---- batch norm --------------------------------------------------------------------
 // x (N, C, *) as (N, C, S), S the product of the trailing dims.
 struct ChannelDims {

@@ -136,6 +136,24 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return out.reshape(final_shape);
 }
 
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  ops::check_defined(a, "bmm", "first operand");
+  ops::check_defined(b, "bmm", "second operand");
+  check(a.dim() == 3 && b.dim() == 3, "bmm",
+        "operands of shapes {} and {}, expected 3-D (B, M, K) and (B, K, N)", a.shape(), b.shape());
+  check(a.shape()[0] == b.shape()[0], "bmm", "batch sizes {} and {} differ", a.shape()[0],
+        b.shape()[0]);
+  return matmul(a, b);
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  ops::check_defined(a, "outer", "first operand");
+  ops::check_defined(b, "outer", "second operand");
+  check(a.dim() == 1 && b.dim() == 1, "outer", "operands of shapes {} and {}, expected 1-D",
+        a.shape(), b.shape());
+  return a.unsqueeze(1) * b.unsqueeze(0);
+}
+
 Tensor Tensor::matmul(const Tensor& other) const { return descent::matmul(*this, other); }
 
 namespace F {

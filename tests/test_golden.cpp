@@ -98,6 +98,59 @@ TEST(Golden, Math) {
       });
 }
 
+TEST(Golden, TensorOps) {
+  auto x = [](Case& c) { return c.input("x"); };
+  auto ein = [](const char* eq, std::vector<const char*> names) {
+    return [eq, names](Case& c) {
+      std::vector<Tensor> in;
+      for (const char* n : names) in.push_back(c.input(n));
+      return einsum(eq, in);
+    };
+  };
+  auto norm_dims = [](double p, bool keepdim) {
+    return [p, keepdim](Case& c) { return norm(c.input("x"), p, c.dims("dims"), keepdim); };
+  };
+  run_family(
+      "tensor_ops",
+      {
+          {"cumsum", [=](Case& c) { return cumsum(x(c), c.integer("dim")); }},
+          {"cumsum_d0", [=](Case& c) { return cumsum(x(c), c.integer("dim")); }},
+          {"cumprod", [=](Case& c) { return cumprod(x(c), c.integer("dim")); }},
+          {"cumprod_zeros", [=](Case& c) { return cumprod(x(c), c.integer("dim")); }},
+          {"sort", [=](Case& c) { return sort(x(c), c.integer("dim")).values; }},
+          {"sort_desc_d0", [=](Case& c) { return sort(x(c), c.integer("dim"), true).values; }},
+          {"argsort", [=](Case& c) { return argsort(x(c), c.integer("dim")); }},
+          {"topk", [=](Case& c) { return topk(x(c), c.integer("k")).values; }},
+          {"topk_smallest", [=](Case& c) { return topk(x(c), c.integer("k"), -1, false).values; }},
+          {"kthvalue", [=](Case& c) { return kthvalue(x(c), c.integer("k"), 1).values; }},
+          {"median", [=](Case& c) { return median(x(c), 1).values; }},
+          {"median_all", [=](Case& c) { return median(x(c)); }},
+          {"flip", [=](Case& c) { return flip(x(c), c.dims("dims")); }},
+          {"roll", [=](Case& c) { return roll(x(c), c.dims("shifts"), c.dims("dims")); }},
+          {"roll_flat", [=](Case& c) { return roll(x(c), c.dims("shifts")); }},
+          {"tril", [=](Case& c) { return tril(x(c), c.integer("k")); }},
+          {"triu", [=](Case& c) { return triu(x(c), c.integer("k")); }},
+          {"diag_embed", [=](Case& c) { return diag(x(c), c.integer("k")); }},
+          {"diag_extract", [=](Case& c) { return diag(x(c), c.integer("k")); }},
+          {"masked_fill", [=](Case& c) { return masked_fill(x(c), c.input("mask"), -2.5); }},
+          {"outer", [](Case& c) { return outer(c.input("a"), c.input("b")); }},
+          {"bmm", [](Case& c) { return bmm(c.input("a"), c.input("b")); }},
+          {"norm2", [=](Case& c) { return norm(x(c)); }},
+          {"norm1_d1", norm_dims(1, false)},
+          {"norm3_keep", norm_dims(3, true)},
+          {"norm_inf", norm_dims(std::numeric_limits<double>::infinity(), false)},
+          {"cdist", [](Case& c) { return cdist(c.input("x1"), c.input("x2")); }},
+          {"cdist_p1", [](Case& c) { return cdist(c.input("x1"), c.input("x2"), 1.0); }},
+          {"einsum_matmul", ein("ij,jk->ik", {"a", "b"})},
+          {"einsum_bmm", ein("bij,bjk->bik", {"a", "b"})},
+          {"einsum_outer", ein("i,j->ij", {"a", "b"})},
+          {"einsum_transpose_sum", ein("ijk->ki", {"a"})},
+          {"einsum_implicit", ein("ij,kj", {"a", "b"})},
+          {"einsum_three", ein("ij,jk,kl->il", {"a", "b", "c"})},
+          {"einsum_bilinear", ein("bi,oij,bj->bo", {"a", "w", "b"})},
+      });
+}
+
 TEST(Golden, Activation) {
   auto unary = [](Tensor (*op)(const Tensor&)) {
     return [op](Case& c) { return op(c.input("x")); };

@@ -55,6 +55,9 @@ class CpuBackend final : public Backend {
   void gather(const GatherArgs& args) override;
   void scatter_add(const ScatterAddArgs& args) override;
 
+  void scan(const ScanArgs& args) override;
+  void sort(const SortArgs& args) override;
+
   void uniform(const Tensor& out, double lo, double hi, Generator& gen) override;
   void normal(const Tensor& out, double mean, double std, Generator& gen) override;
 

@@ -21,6 +21,7 @@
 #include <descent/ops/activation.h>
 #include <descent/ops/batchnorm.h>
 #include <descent/ops/dropout.h>
+#include <descent/ops/einsum.h>
 #include <descent/ops/elementwise.h>
 #include <descent/ops/factory.h>
 #include <descent/ops/index.h>
@@ -28,5 +29,9 @@
 #include <descent/ops/loss.h>
 #include <descent/ops/lstm.h>
 #include <descent/ops/math.h>
+#include <descent/ops/norm.h>
 #include <descent/ops/print.h>
+#include <descent/ops/rearrange.h>
 #include <descent/ops/reduce.h>
+#include <descent/ops/scan.h>
+#include <descent/ops/sort.h>

@@ -441,7 +441,69 @@ def math_ops(f):
            {"a": f.randn(3, 4), "b": f.randn(3, 4)}, {"weight": 0.3})
 
 
+def tensor_ops(f):
+    """Scans, sorting, rearranging, norms and einsum (ops/scan.h, sort.h, rearrange.h,
+    norm.h, einsum.h, linalg.h's bmm/outer)."""
+    f.case("cumsum", lambda x, dim: torch.cumsum(x, dim), {"x": f.randn(3, 4)}, {"dim": 1})
+    f.case("cumsum_d0", lambda x, dim: torch.cumsum(x, dim), {"x": f.randn(3, 4)}, {"dim": 0})
+    f.case("cumprod", lambda x, dim: torch.cumprod(x, dim), {"x": f.randn(3, 4)}, {"dim": 1})
+    xz = f.randn(2, 5)
+    xz[0, 2] = 0.0
+    xz[1, 0] = 0.0
+    xz[1, 3] = 0.0
+    f.case("cumprod_zeros", lambda x, dim: torch.cumprod(x, dim), {"x": xz}, {"dim": 1})
+    f.case("sort", lambda x, dim: torch.sort(x, dim=dim, stable=True).values, {"x": f.randn(3, 5)},
+           {"dim": 1})
+    f.case("sort_desc_d0",
+           lambda x, dim: torch.sort(x, dim=dim, descending=True, stable=True).values,
+           {"x": f.randn(4, 3)}, {"dim": 0})
+    f.case("argsort", lambda x, dim: torch.sort(x, dim=dim, stable=True).indices, {"x": f.randn(3, 5)},
+           {"dim": 1}, nograd=("x",))
+    f.case("topk", lambda x, k: torch.topk(x, k).values, {"x": f.randn(3, 6)}, {"k": 2})
+    f.case("topk_smallest", lambda x, k: torch.topk(x, k, largest=False).values,
+           {"x": f.randn(3, 6)}, {"k": 3})
+    f.case("kthvalue", lambda x, k: torch.kthvalue(x, k, 1).values, {"x": f.randn(3, 5)}, {"k": 2})
+    f.case("median", lambda x: torch.median(x, 1).values, {"x": f.randn(3, 6)})
+    f.case("median_all", lambda x: torch.median(x), {"x": f.randn(3, 5)})
+    f.case("flip", lambda x, dims: torch.flip(x, dims), {"x": f.randn(2, 3, 4)}, {"dims": [0, 2]})
+    f.case("roll", lambda x, shifts, dims: torch.roll(x, shifts, dims), {"x": f.randn(3, 4)},
+           {"shifts": [1, -3], "dims": [0, 1]})
+    f.case("roll_flat", lambda x, shifts: torch.roll(x, shifts), {"x": f.randn(3, 4)},
+           {"shifts": [5]})
+    f.case("tril", lambda x, k: torch.tril(x, k), {"x": f.randn(2, 4, 5)}, {"k": -1})
+    f.case("triu", lambda x, k: torch.triu(x, k), {"x": f.randn(4, 5)}, {"k": 1})
+    f.case("diag_embed", lambda x, k: torch.diag(x, k), {"x": f.randn(3)}, {"k": -1})
+    f.case("diag_extract", lambda x, k: torch.diag(x, k), {"x": f.randn(4, 5)}, {"k": 2})
+    f.case("masked_fill", lambda x, mask: x.masked_fill(mask, -2.5),
+           {"x": f.randn(3, 4), "mask": f.randn(4) > 0})
+    f.case("outer", lambda a, b: torch.outer(a, b), {"a": f.randn(3), "b": f.randn(4)})
+    f.case("bmm", lambda a, b: torch.bmm(a, b), {"a": f.randn(2, 3, 4), "b": f.randn(2, 4, 5)})
+    f.case("norm2", lambda x: torch.linalg.vector_norm(x), {"x": f.randn(3, 4)})
+    f.case("norm1_d1", lambda x, dims: torch.linalg.vector_norm(x, 1, dims), {"x": f.randn(3, 4)},
+           {"dims": [1]})
+    f.case("norm3_keep", lambda x, dims: torch.linalg.vector_norm(x, 3, dims, keepdim=True),
+           {"x": f.randn(3, 4)}, {"dims": [0]})
+    f.case("norm_inf", lambda x, dims: torch.linalg.vector_norm(x, float("inf"), dims),
+           {"x": f.randn(3, 4)}, {"dims": [1]})
+    f.case("cdist", lambda x1, x2: torch.cdist(x1, x2), {"x1": f.randn(4, 3), "x2": f.randn(5, 3)})
+    f.case("cdist_p1", lambda x1, x2: torch.cdist(x1, x2, p=1.0),
+           {"x1": f.randn(2, 4, 3), "x2": f.randn(2, 5, 3)})
+    f.case("einsum_matmul", lambda a, b: torch.einsum("ij,jk->ik", a, b),
+           {"a": f.randn(3, 4), "b": f.randn(4, 5)})
+    f.case("einsum_bmm", lambda a, b: torch.einsum("bij,bjk->bik", a, b),
+           {"a": f.randn(2, 3, 4), "b": f.randn(2, 4, 5)})
+    f.case("einsum_outer", lambda a, b: torch.einsum("i,j->ij", a, b), {"a": f.randn(3), "b": f.randn(4)})
+    f.case("einsum_transpose_sum", lambda a: torch.einsum("ijk->ki", a), {"a": f.randn(2, 3, 4)})
+    f.case("einsum_implicit", lambda a, b: torch.einsum("ij,kj", a, b),
+           {"a": f.randn(3, 4), "b": f.randn(5, 4)})
+    f.case("einsum_three", lambda a, b, c: torch.einsum("ij,jk,kl->il", a, b, c),
+           {"a": f.randn(2, 3), "b": f.randn(3, 4), "c": f.randn(4, 2)})
+    f.case("einsum_bilinear", lambda a, w, b: torch.einsum("bi,oij,bj->bo", a, w, b),
+           {"a": f.randn(2, 3), "w": f.randn(5, 3, 4), "b": f.randn(2, 4)})
+
+
 FAMILIES = {
+    "tensor_ops": tensor_ops,
     "math": math_ops,
     "elementwise": elementwise,
     "activation": activation,
