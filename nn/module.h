@@ -27,6 +27,7 @@
 #include <descent/core/tensor.h>
 #include <fmt/format.h>
 
+#include <concepts>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -90,6 +91,14 @@ class Module {
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> m) {
     add_child(std::move(name), m);
     return m;
+  }
+  // The same for a module passed by value, which is moved into a new shared_ptr: braced
+  // options reach its constructor, where std::make_shared cannot forward them.
+  //   lstm = register_module("lstm", nn::LSTM(1, 32, {.num_layers = 2}));
+  template <class M>
+  requires std::derived_from<M, Module> std::shared_ptr<M> register_module(std::string name,
+                                                                           M&& m) {
+    return register_module(std::move(name), std::make_shared<M>(std::move(m)));
   }
 
   // ---- traversal (registration order, dotted names as PyTorch) --------------------
@@ -189,6 +198,24 @@ class Module {
 };
 
 std::ostream& operator<<(std::ostream& os, const Module& m);
+
+// A shared submodule that is called like the module itself: fc1(x), not (*fc1)(x).
+// Everything else is std::shared_ptr's (fc1->weight(), fc1.get()).
+//   struct Net : nn::Module {
+//     nn::Shared<nn::Linear> fc1 = register_module("fc1", nn::Linear(4, 8));
+//     nn::Shared<nn::LSTM> lstm = register_module("lstm", nn::LSTM(8, 16, {.num_layers = 2}));
+//     Tensor forward(const Tensor& x) override { return lstm(fc1(x)); }  // x: (seq, batch, 4)
+//   };
+template <class M>
+class Shared : public std::shared_ptr<M> {
+ public:
+  Shared() = default;
+  Shared(std::shared_ptr<M> p) : std::shared_ptr<M>(std::move(p)) {}  // NOLINT: implicit on purpose
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) const {
+    return (**this)(std::forward<Args>(args)...);
+  }
+};
 
 }  // namespace descent::nn
 

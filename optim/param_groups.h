@@ -172,6 +172,11 @@ class GroupedOptimizer : public Optimizer {
     set_options(o, g);
   }
 
+  // The groups, as torch's opt.param_groups (read-only: change options through
+  // set_options or set_lr, which validate):
+  //   for (const auto& g : opt.param_groups()) fmt::print("{} {}\n", g.params.size(),
+  //   g.options.lr);
+  const std::vector<ParamGroup>& param_groups() const { return groups_; }
   // The constructor's options: what a group that overrides nothing gets.
   const Options& defaults() const { return defaults_; }
   const Options& options(size_t g = 0) const { return group(g).options; }

@@ -320,3 +320,36 @@ TEST(LrRangeTest, OptionErrors) {
                    "lr_range_test: divergence must be greater than 1, got 1");
   EXPECT_THROW_MSG(lr_range_test(opt, nullptr), "lr_range_test: step_closure is empty");
 }
+
+// The README's loop: the closure draws the next batch from a loader, starting a new
+// epoch when one ends, and returns the loss as a double.
+TEST(LrRangeTest, ReadmeClosureCyclesALoader) {
+  manual_seed(3);
+  const Tensor xs = randn({40, 4});
+  const Tensor ys = argmax(xs.narrow(1, 0, 3), 1);  // a learnable 3-class rule
+  data::DataLoader loader(data::Dataset(xs, ys), {.batch_size = 16, .shuffle = true});
+  nn::Sequential model(nn::Linear(4, 3));
+  optim::SGD opt(model.parameters(), {.lr = 1e-3});
+  std::optional<data::DataLoader::Iterator> it;
+  int batches = 0;
+  auto r =
+      train::lr_range_test(opt,
+                           [&]() -> double {
+                             if (!it || *it == data::DataLoader::Sentinel{}) {
+                               it.reset();  // the finished epoch first: one iteration at a time
+                               it.emplace(loader.begin());
+                             }
+                             auto [x, y] = **it;
+                             ++*it;
+                             ++batches;
+                             Tensor loss = F::cross_entropy(model(x), y);
+                             loss.backward();
+                             return loss.item<double>();
+                           },
+                           {.start_lr = 1e-4, .end_lr = 10, .num_steps = 30});
+  EXPECT_EQ(batches, int(r.lrs.size()));
+  EXPECT_GT(loader.epoch(), 8);  // 3 batches per epoch: the closure cycled the loader
+  ASSERT_TRUE(r.suggested_lr.has_value());
+  if (r.suggested_lr) opt.set_lr(*r.suggested_lr);
+  EXPECT_EQ(opt.lr(), *r.suggested_lr);
+}

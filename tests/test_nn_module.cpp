@@ -517,3 +517,55 @@ TEST(Module, ReprPutsExtraReprOnItsOwnLineWhenThereAreChildren) {
   };
   EXPECT_EQ(Wrapper().repr(), "Wrapper(\n  scale=2\n  (inner): ReLU()\n)");
 }
+
+namespace {
+// A model written as the README shows: braced options through register_module, and
+// submodules called like functions through nn::Shared.
+struct SharedNet : nn::Module {
+  nn::Shared<nn::Linear> fc1 = register_module("fc1", nn::Linear(4, 8, {.bias = false}));
+  nn::Shared<nn::LSTM> lstm = register_module("lstm", nn::LSTM(8, 3, {.num_layers = 2}));
+  Tensor forward(const Tensor& x) override { return lstm(fc1(x)); }
+};
+}  // namespace
+
+TEST(Module, SharedSubmodulesTakeBracedOptionsAndCallLikeFunctions) {
+  SharedNet net;
+  EXPECT_EQ(net.lstm->options().num_layers, 2);
+  EXPECT_EQ(net.fc1->parameters().size(), 1u);  // no bias
+  const Tensor y = net(randn({5, 2, 4}));
+  EXPECT_EQ(y.shape(), (Shape{5, 2, 3}));
+  // The registered child is the member's object, so state dicts see it.
+  EXPECT_EQ(net.find_child("fc1").get(), net.fc1.get());
+  EXPECT_EQ(net.state_dict().tensors.count("lstm.weight_hh_l1"), 1u);
+  // A hook on the module runs when it is called through the holder.
+  int calls = 0;
+  net.fc1->register_forward_hook([&](nn::Module&, const Tensor&, const Tensor& out) {
+    ++calls;
+    return out;
+  });
+  net(randn({1, 1, 4}));
+  EXPECT_EQ(calls, 1);
+  // std::make_shared takes a module by value (moved) when the options are braced.
+  auto lstm = std::make_shared<nn::LSTM>(nn::LSTM(1, 32, {.num_layers = 2}));
+  EXPECT_EQ(lstm->options().num_layers, 2);
+}
+
+TEST(Module, SummaryListsEveryModuleWithItsParameters) {
+  nn::Sequential model(nn::Linear(784, 512), nn::BatchNorm1d(512), nn::ReLU(), nn::Linear(512, 10));
+  model.at<nn::Linear>(3).requires_grad_(false);
+  const nn::Summary s = nn::summary(model);
+  ASSERT_EQ(s.rows.size(), 5u);  // the Sequential and its four children
+  EXPECT_EQ(s.rows[1].name, "0");
+  EXPECT_EQ(s.rows[1].type, "Linear");
+  EXPECT_EQ(s.rows[1].count, 784 * 512 + 512);
+  EXPECT_EQ(s.rows[3].count, 0);  // ReLU
+  EXPECT_EQ(s.total, 784 * 512 + 512 + 2 * 512 + 512 * 10 + 10);
+  EXPECT_EQ(s.trainable, s.total - (512 * 10 + 10));
+  // f32 parameters plus BatchNorm's buffers (two f32 vectors and an i64 counter).
+  EXPECT_EQ(s.bytes, 4 * s.total + 4 * 2 * 512 + 8);
+  const std::string table = s.str();
+  EXPECT_NE(table.find("0 (Linear)"), std::string::npos) << table;
+  EXPECT_NE(table.find("weight [512, 784], bias [512]"), std::string::npos) << table;
+  EXPECT_NE(table.find("401,920"), std::string::npos) << table;
+  EXPECT_NE(table.find("Total: 408,074 parameters, 402,944 trainable"), std::string::npos) << table;
+}

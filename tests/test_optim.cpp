@@ -434,3 +434,18 @@ TEST(UpdateBatch, AppliesTheGradScale) {
 
 INSTANTIATE_PER_DEVICE(OptimResume);
 INSTANTIATE_PER_DEVICE(OptimStep);
+
+TEST(OptimGroups, ParamGroupsListsEachGroupsParametersAndOptions) {
+  const Tensor a = zeros({2}, {.requires_grad = true}), b = zeros({3}, {.requires_grad = true});
+  optim::SGD opt({a}, {.lr = 0.1, .momentum = 0.9});
+  opt.add_param_group({b}, [](optim::SGDOptions& o) { o.lr = 0.01; });
+  const auto& groups = opt.param_groups();
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].params.size(), 1u);
+  EXPECT_EQ(groups[1].params[0].numel(), 3);
+  EXPECT_EQ(groups[0].options.lr, 0.1);
+  EXPECT_EQ(groups[1].options.lr, 0.01);
+  EXPECT_EQ(groups[1].options.momentum, 0.9);  // copied from the defaults
+  opt.set_lr(0.5, 1);
+  EXPECT_EQ(opt.param_groups()[1].options.lr, 0.5);
+}

@@ -10,3 +10,4 @@
 #include <descent/nn/linear.h>
 #include <descent/nn/lstm.h>
 #include <descent/nn/module.h>
+#include <descent/nn/summary.h>

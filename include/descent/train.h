@@ -6,3 +6,4 @@
 #include <descent/train/lr_range_test.h>
 #include <descent/train/metrics.h>
 #include <descent/train/progress.h>
+#include <descent/train/classification.h>
