@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD_DIR:-build} REPS=${REPS:-3} THREADS=${THREADS:-2}
-DATA=${DATA:-data/fashion-mnist}
+DATA=${DATA:-datasets/fashion-mnist}
 [[ -x "$BUILD/examples/mnist_mlp" ]] || { echo "build mnist_mlp first ($BUILD/examples/mnist_mlp)" >&2; exit 1; }
 epoch_s() { grep '^result:' | tr ' ' '\n' | sed -n 's/^epoch_s=//p'; }
 ours=() theirs=()

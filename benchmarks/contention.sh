@@ -6,7 +6,7 @@
 # default, core/threads.h). Prints medians; record them in benchmarks/RESULTS.md.
 #   benchmarks/contention.sh [build dir] [data dir]
 set -euo pipefail
-build=${1:-build} data=${2:-data/fashion-mnist}
+build=${1:-build} data=${2:-datasets/fashion-mnist}
 cores=$(nproc)
 lstm() {
   "$build/benchmarks/bench_lstm" --benchmark_filter='BM_LstmTrainStep/28/128/28/128/0$' \

@@ -4,7 +4,7 @@ rows, last hidden state -> Linear(128, 10)), Adam, batch 128, gradient clipping 
 normalised inputs, 2 threads. Reads the IDX files with numpy; trains --epochs and prints
 "result: epoch_s=... test_acc=... last_loss=...".
 
-  /usr/bin/python3 benchmarks/torch_mnist_lstm.py --data data/fashion-mnist [--amp]
+  /usr/bin/python3 benchmarks/torch_mnist_lstm.py --data datasets/fashion-mnist [--amp]
 """
 import argparse
 import time
@@ -34,7 +34,7 @@ class RowLstm(torch.nn.Module):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="data/fashion-mnist")
+    ap.add_argument("--data", default="datasets/fashion-mnist")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)

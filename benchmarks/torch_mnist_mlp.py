@@ -3,7 +3,7 @@ init), batch 128, Adam (lr 1e-3), cross-entropy, one shuffled epoch over the 60,
 Fashion-MNIST training images, 2 threads (or on the GPU with --device cuda, with
 --amp bf16 for bf16 autocast). Prints `result: epoch_s=... samples_per_s=...
 train_loss=...`.
-    /usr/bin/python3 benchmarks/torch_mnist_mlp.py [--data data/fashion-mnist] [--epochs 1]
+    /usr/bin/python3 benchmarks/torch_mnist_mlp.py [--data datasets/fashion-mnist] [--epochs 1]
     python3 benchmarks/torch_mnist_mlp.py --device cuda [--amp bf16]
 """
 import argparse
@@ -18,7 +18,7 @@ from torch_common import idx_path, read_idx
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="data/fashion-mnist")
+    ap.add_argument("--data", default="datasets/fashion-mnist")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])

@@ -4,7 +4,7 @@
 // followed by d0·d1·… values. Only unsigned bytes (type 0x08) are supported — what the
 // image and label files hold. Files may be raw or gzip-compressed (.gz).
 //
-//   auto train = data::Idx::load("data/fashion-mnist", data::Split::Train);
+//   auto train = data::Idx::load("datasets/fashion-mnist", data::Split::Train);
 //   // train.inputs(): f32 (N, 784) in [0, 1]; train.targets(): i64 (N)
 //
 // Every problem — missing file, wrong magic number, unsupported type, truncated data,

@@ -3,7 +3,7 @@
 // sorted set of distinct bytes of the text (UTF-8 multi-byte characters become
 // several tokens, so any file round-trips); token ids are i64.
 //
-//   auto corpus = data::TextCorpus::load("data/text/corpus.txt", {.val_fraction = 0.1});
+//   auto corpus = data::TextCorpus::load("datasets/text/corpus.txt", {.val_fraction = 0.1});
 //   Generator gen(0);
 //   auto [x, y] = data::random_batch(corpus.train(), 32, 64, &gen);  // (32, 64) each
 //   std::string s = corpus.vocab().decode(x.select(0, 0));

@@ -1,5 +1,5 @@
 // Character-level LSTM language model: Embedding → LSTM (--layers) → Linear to the
-// byte vocabulary of data/text/corpus.txt (scripts/get-data --only text). Reports the
+// byte vocabulary of datasets/text/corpus.txt (scripts/get-data --only text). Reports the
 // validation bits per character after every epoch and samples text with a temperature.
 //
 //   build/examples/char_lstm --epochs 10 --checkpoint runs/char
@@ -98,7 +98,7 @@ std::string sample(CharLstm& model, const data::Vocabulary& vocab, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string text_path = "data/text/corpus.txt", optimizer = "adam", checkpoint, metrics;
+  std::string text_path = "datasets/text/corpus.txt", optimizer = "adam", checkpoint, metrics;
   std::string prime = "The ";
   int epochs = 10, batch_size = 32, seq_len = 64, embed = 64, hidden = 256, layers = 2, seed = 0;
   int limit = 0, sample_len = 200;

@@ -2,7 +2,7 @@
 // time steps of 28 pixels by an LSTM (hidden 128); its last hidden state feeds
 // Linear(128, 10).
 //
-//   build/examples/mnist_lstm --data data/fashion-mnist --epochs 5
+//   build/examples/mnist_lstm --data datasets/fashion-mnist --epochs 5
 //   build/examples/mnist_lstm --amp --limit 2000 --epochs 2     # a quick bf16 run
 //
 // Prints a progress bar per epoch, the test loss and accuracy after each epoch, and
@@ -71,7 +71,7 @@ Eval evaluate(RowLstm& model, const data::Dataset& test, int64_t batch_size, boo
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir = "data/fashion-mnist", optimizer = "adam", scheduler = "none", metrics;
+  std::string data_dir = "datasets/fashion-mnist", optimizer = "adam", scheduler = "none", metrics;
   int epochs = 5, batch_size = 128, hidden = 128, limit = 0, seed = 0;
   double lr = 0, clip = 1.0;  // lr 0: the optimizer's default
   bool use_amp = false, detect_anomaly = false;

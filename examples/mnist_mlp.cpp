@@ -22,7 +22,7 @@ using namespace descent;
 namespace {
 
 struct Config {
-  std::string data = "data/fashion-mnist", optimizer = "adam", scheduler = "cosine";
+  std::string data = "datasets/fashion-mnist", optimizer = "adam", scheduler = "cosine";
   std::string amp = "off", device = "cpu", checkpoint, metrics;
   int epochs = 10, batch_size = 128, seed = 0, early_stopping = 0, stop_after = 0;
   long limit = 0;

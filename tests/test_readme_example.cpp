@@ -28,7 +28,7 @@ double accuracy(nn::Module& model, const data::Dataset& ds) {
 }  // namespace
 
 TEST(ReadmeExample, TrainsWithAmpClippingSchedulesAndCheckpoints) {
-  auto train = synthetic_images(2048, 1);  // README: data::Idx::load("data/fashion-mnist", ...)
+  auto train = synthetic_images(2048, 1);  // README: data::Idx::load("datasets/fashion-mnist", ...)
   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 0});
 
   nn::Sequential model(nn::Linear(784, 512), nn::BatchNorm1d(512), nn::ReLU(), nn::Linear(512, 10));
