@@ -6,6 +6,8 @@
 #include <descent/nn/container.h>
 #include <descent/nn/linear.h>
 #include <descent/ops/batchnorm.h>
+#include <descent/ops/loss.h>
+#include <descent/optim/sgd.h>
 
 #include "testing/devices.h"
 #include "testing/fixtures.h"
@@ -332,16 +334,37 @@ TEST_P(BatchNormModule, EvalVersusTrain) {
   EXPECT_TRUE(all_close(untracked(x), train, 1e-6, 1e-6));
 }
 
-// CPU-only: dtype conversion of a model, device-independent.
+// CPU-only: training a small regression through BatchNorm, then the trained model
+// converted to f64 computes what it computed in f32.
 TEST(BatchNormModuleCpu, InSequentialTrainsAndConvertsToF64) {
   Generator gen(5);
-  nn::Sequential model(nn::Linear(3, 4, {.generator = &gen}), nn::BatchNorm1d(4));
-  Tensor x = randn({8, 3}, {}, &gen);
-  model(x).pow(2).sum().backward();
-  for (const Tensor& p : model.parameters()) EXPECT_TRUE(p.grad().defined());
+  nn::Sequential model(nn::Linear(3, 8, {.generator = &gen}), nn::BatchNorm1d(8), nn::ReLU(),
+                       nn::Linear(8, 1, {.generator = &gen}));
+  const Tensor x = randn({64, 3}, {}, &gen) * 2.0 + 1.0;  // off-centre inputs
+  const Tensor y = abs(x.narrow(1, 0, 1) * 2.0 - x.narrow(1, 1, 1));
+  optim::SGD opt(model.parameters(), {.lr = 0.05, .momentum = 0.9});
+  double first = 0, last = 0;
+  for (int step = 0; step < 150; ++step) {
+    opt.zero_grad();
+    Tensor loss = F::mse_loss(model(x), y);
+    loss.backward();
+    opt.step();
+    last = loss.item();
+    if (step == 0) first = last;
+  }
+  EXPECT_LT(last, 0.1 * first) << "first " << first << " last " << last;
+  // The running statistics followed the batches: the mean left 0 (the inputs are
+  // off-centre) and every training forward was counted.
+  const auto& bn = model.at<nn::BatchNorm1d>(1);
+  EXPECT_GT(abs(bn.running_mean()).sum().item(), 0.5);
+  EXPECT_EQ(bn.num_batches_tracked().item<int64_t>(), 150);
+  model.eval();
+  const Tensor y32 = model(x);
+  EXPECT_LT(F::mse_loss(y32, y).item(), 0.2 * first);  // eval (running statistics) fits too
   model.to(DType::F64);
-  Tensor y = model(x.to(DType::F64));
-  EXPECT_EQ(y.dtype(), DType::F64);
+  const Tensor y64 = model(x.to(DType::F64));
+  EXPECT_EQ(y64.dtype(), DType::F64);
+  EXPECT_TRUE(all_close(y64, y32.to(DType::F64), 1e-5, 1e-4));
   EXPECT_EQ(model.state_dict().tensors.at("1.running_mean").dtype(), DType::F64);
   EXPECT_EQ(model.state_dict().tensors.at("1.num_batches_tracked").dtype(), DType::I64);
 }

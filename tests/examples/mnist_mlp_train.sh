@@ -46,13 +46,20 @@ grep -q "expected --val-fraction > 0" "$work/noval.log" || { cat "$work/noval.lo
 echo "ok: --early-stopping needs --val-fraction"
 assert_cmp "$gd_steps" "==" 10 "gd: one full-batch step per epoch"
 
-# --device cuda either trains or fails with the library's CUDA error, never crashes.
-if "$bin" --data "$data" --limit 200 --epochs 1 --device cuda >"$work/cuda.log" 2>&1; then
-  grep -q '^result:' "$work/cuda.log" || fail "cuda run printed no result line"
-  echo "ok: --device cuda trains"
+# --device cuda: with a GPU (nvidia-smi lists one) it must train; without one it must
+# stop with exit code 1 and the library's "no usable CUDA device" error, not crash.
+if nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+  "$bin" --data "$data" --limit 500 --epochs 2 --device cuda >"$work/cuda.log" 2>&1 ||
+    { cat "$work/cuda.log"; fail "--device cuda failed on a machine with a GPU"; }
+  cuda_acc=$(result_value "$(cat "$work/cuda.log")" test_acc)
+  assert_cmp "$cuda_acc" ">" 0.5 "--device cuda trains (test accuracy)"
 else
-  grep -q 'CUDA' "$work/cuda.log" || { cat "$work/cuda.log"; fail "cuda: no CUDA error message"; }
-  echo "ok: --device cuda reports: $(grep CUDA "$work/cuda.log")"
+  rc=0
+  "$bin" --data "$data" --limit 200 --epochs 1 --device cuda >"$work/cuda.log" 2>&1 || rc=$?
+  [[ $rc -eq 1 ]] || { cat "$work/cuda.log"; fail "--device cuda without a GPU exited with $rc, expected 1"; }
+  grep -q 'no usable CUDA device' "$work/cuda.log" || { cat "$work/cuda.log"; fail "cuda: no CUDA error message"; }
+  ! grep -q '^result:' "$work/cuda.log" || fail "--device cuda without a GPU printed a result"
+  echo "ok: --device cuda without a GPU reports: $(grep 'CUDA device' "$work/cuda.log")"
 fi
 
 # A diverging run stops at once with a non-zero exit and says why; --detect-anomaly

@@ -24,8 +24,16 @@ for name in gd sgd momentum nesterov rmsprop adam amsgrad adamw nadam radam adag
   n=$((n + 1))
 done
 [[ $(header "$work/lr_range.csv") == "step,lr,loss,smoothed_loss" ]] || { echo "FAIL: lr_range.csv header" >&2; exit 1; }
+# The suggestion must sit where the recorded curve falls: the smoothed loss at the
+# suggested lr is below the first smoothed loss, and the suggestion comes no later than
+# the lr of the lowest smoothed loss (steepest descent precedes the minimum).
 sugg=$(result_value "$out" suggested_lr)
-expect "$sugg > 1e-5 && $sugg < 10" "suggested lr $sugg lies inside the sweep"
+read -r first_s at_sugg lr_min < <(awk -F, -v s="$sugg" 'NR == 2 { first = $4 }
+  NR > 1 { d = ($2 > s) ? $2 / s : s / $2; if (!seen || d < best) { best = d; at = $4; seen = 1 }
+           if (!m || $4 < min) { min = $4; lrmin = $2; m = 1 } }
+  END { print first, at, lrmin }' "$work/lr_range.csv")
+expect "$at_sugg < $first_s" "smoothed loss at the suggested lr $sugg ($at_sugg) is below the first ($first_s)"
+expect "$sugg <= $lr_min * 1.0001" "suggested lr $sugg comes no later than the minimum's lr $lr_min"
 for s in step cosine warmup-cosine cyclic onecycle plateau; do
   f="$work/schedules/$s.csv"
   [[ $(header "$f") == "step,lr" && $(wc -l <"$f") -eq 501 ]] || { echo "FAIL: $f" >&2; exit 1; }
