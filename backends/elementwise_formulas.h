@@ -6,8 +6,8 @@
 // the CPU passes a compile-time constant, which folds the switch away inside its
 // vectorizable loops. Values are in the compute type (16-bit floats as f32); integers
 // wrap like two's complement (the arithmetic runs in the unsigned type). Which dtypes
-// reach which formula is op_support.h's table, which lists every op: the integer and
-// bool formulas list only the ops defined for them, and their `default` is never taken.
+// reach which formula is op_support.h's table: the ops a formula rejects are listed
+// (no `default`, so -Werror=switch flags a new op here), and their `break` is never taken.
 #include <descent/backends/element_math.h>
 #include <descent/backends/integer_math.h>
 #include <descent/backends/op_kinds.h>
@@ -90,7 +90,31 @@ DESCENT_HD_INLINE C unary_int(UnaryOp op, C v, C lo, C hi) {
     case UnaryOp::Ceil:
     case UnaryOp::Round:
     case UnaryOp::Trunc: return v;  // integers are whole already
-    default: break;                 // floating only
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Softplus:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Elu:
+    case UnaryOp::PowScalar:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Tan:
+    case UnaryOp::Asin:
+    case UnaryOp::Acos:
+    case UnaryOp::Atan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Erf:
+    case UnaryOp::Erfc: break;  // floating only
   }
   return C(0);
 }
@@ -103,7 +127,37 @@ DESCENT_HD_INLINE bool unary_bool(UnaryOp op, bool v) {
     case UnaryOp::Sign:
     case UnaryOp::Square:
     case UnaryOp::Relu: return v;  // the identity on {0, 1}
-    default: break;                // not for bool
+    case UnaryOp::Neg:
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Log1p:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Tanh:
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Softplus:
+    case UnaryOp::LeakyRelu:
+    case UnaryOp::Elu:
+    case UnaryOp::PowScalar:
+    case UnaryOp::Clamp:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Tan:
+    case UnaryOp::Asin:
+    case UnaryOp::Acos:
+    case UnaryOp::Atan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Erf:
+    case UnaryOp::Erfc:
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+    case UnaryOp::Round:
+    case UnaryOp::Trunc: break;  // not for bool
   }
   return false;
 }
@@ -183,7 +237,17 @@ DESCENT_HD_INLINE C binary_int(BinaryOp op, C x, C y, const Flag& flag) {
     case BinaryOp::Maximum: return x < y ? y : x;
     case BinaryOp::SigmoidBackward: return C(U(x) * U(y) * (U(1) - U(y)));
     case BinaryOp::TanhBackward: return C(U(x) * (U(1) - U(y) * U(y)));
-    default: break;  // floating only (atan2, hypot), or binary_numeric's
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::LogicalAnd:
+    case BinaryOp::LogicalOr:
+    case BinaryOp::ReluBackward:
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot: break;  // floating only, or binary_numeric's
   }
   return x;
 }
@@ -202,7 +266,19 @@ DESCENT_HD_INLINE C binary_numeric(BinaryOp op, C x, C y, const Flag& flag) {
     case BinaryOp::LogicalAnd: return C(x != C(0) && y != C(0));
     case BinaryOp::LogicalOr: return C(x != C(0) || y != C(0));
     case BinaryOp::ReluBackward: return y <= C(0) ? C(0) : x;
-    default: break;  // the arithmetic below
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Pow:
+    case BinaryOp::Minimum:
+    case BinaryOp::Maximum:
+    case BinaryOp::SigmoidBackward:
+    case BinaryOp::TanhBackward:
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot:
+    case BinaryOp::Fmod:
+    case BinaryOp::Remainder: break;  // the arithmetic below
   }
   if constexpr (std::is_floating_point_v<C>) {
     return binary_float(op, x, y);
@@ -221,7 +297,20 @@ DESCENT_HD_INLINE bool binary_bool(BinaryOp op, bool x, bool y) {
     case BinaryOp::LogicalAnd: return x && y;
     case BinaryOp::Eq: return x == y;
     case BinaryOp::Ne: return x != y;
-    default: break;  // not for bool
+    case BinaryOp::Sub:
+    case BinaryOp::Div:
+    case BinaryOp::Pow:
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+    case BinaryOp::ReluBackward:
+    case BinaryOp::SigmoidBackward:
+    case BinaryOp::TanhBackward:
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot:
+    case BinaryOp::Fmod:
+    case BinaryOp::Remainder: break;  // not for bool
   }
   return false;
 }

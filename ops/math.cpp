@@ -19,24 +19,11 @@ Tensor floating(const Tensor& x, std::string_view op) {
   return is_floating(x.dtype()) ? x : x.to(DType::F32);
 }
 
-// d op(x) / dx, with differentiable ops.
-Tensor derivative(UnaryOp op, const Tensor& x) {
-  switch (op) {
-    case UnaryOp::Sin: return cos(x);
-    case UnaryOp::Cos: return -sin(x);
-    case UnaryOp::Tan: return 1.0 + square(tan(x));
-    case UnaryOp::Asin: return rsqrt(1.0 - square(x));
-    case UnaryOp::Acos: return -rsqrt(1.0 - square(x));
-    case UnaryOp::Atan: return reciprocal(1.0 + square(x));
-    case UnaryOp::Sinh: return cosh(x);
-    case UnaryOp::Cosh: return sinh(x);
-    case UnaryOp::Erf: return (2.0 / std::sqrt(std::numbers::pi)) * exp(-square(x));
-    case UnaryOp::Erfc: return (-2.0 / std::sqrt(std::numbers::pi)) * exp(-square(x));
-    default: fail(op_name(op), "has no derivative here");
-  }
-}
+// A smooth unary function: g · op'(x), where derivative<op> (below, one
+// specialization per function) is written with differentiable ops.
+template <UnaryOp kOp>
+Tensor derivative(const Tensor& x);
 
-// A smooth unary function: g · op'(x).
 template <UnaryOp kOp>
 struct Smooth {
   static constexpr std::string_view name = op_name(kOp);
@@ -45,8 +32,52 @@ struct Smooth {
     x = x_;
     return ops::unary(kOp, x_);
   }
-  std::vector<Tensor> backward(const Tensor& g) { return {g * derivative(kOp, x)}; }
+  std::vector<Tensor> backward(const Tensor& g) { return {g * derivative<kOp>(x)}; }
 };
+
+// 2/√π · exp(-x²), the derivative of erf.
+Tensor erf_slope(const Tensor& x) { return (2.0 / std::sqrt(std::numbers::pi)) * exp(-square(x)); }
+
+template <>
+Tensor derivative<UnaryOp::Sin>(const Tensor& x) {
+  return cos(x);
+}
+template <>
+Tensor derivative<UnaryOp::Cos>(const Tensor& x) {
+  return -sin(x);
+}
+template <>
+Tensor derivative<UnaryOp::Tan>(const Tensor& x) {
+  return 1.0 + square(tan(x));
+}
+template <>
+Tensor derivative<UnaryOp::Asin>(const Tensor& x) {
+  return rsqrt(1.0 - square(x));
+}
+template <>
+Tensor derivative<UnaryOp::Acos>(const Tensor& x) {
+  return -rsqrt(1.0 - square(x));
+}
+template <>
+Tensor derivative<UnaryOp::Atan>(const Tensor& x) {
+  return reciprocal(1.0 + square(x));
+}
+template <>
+Tensor derivative<UnaryOp::Sinh>(const Tensor& x) {
+  return cosh(x);
+}
+template <>
+Tensor derivative<UnaryOp::Cosh>(const Tensor& x) {
+  return sinh(x);
+}
+template <>
+Tensor derivative<UnaryOp::Erf>(const Tensor& x) {
+  return erf_slope(x);
+}
+template <>
+Tensor derivative<UnaryOp::Erfc>(const Tensor& x) {
+  return -erf_slope(x);
+}
 
 // A rounding function: piecewise constant, so its gradient is zero (PyTorch's choice).
 template <UnaryOp kOp>

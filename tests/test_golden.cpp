@@ -1,9 +1,11 @@
 // Golden values from PyTorch 1.13 (tests/oracle/gen_golden.py): for every case of an
 // op family, the op's output on small random f32 inputs and the gradients of
-// sum(out * v) with respect to each floating input, within f32 tolerance.
+// sum(out * v) with respect to each floating input, within f32 tolerance, on every device
+// (the CUDA instances skip without a GPU).
 #include <cmath>
 #include <limits>
 
+#include "testing/devices.h"
 #include "testing/golden_case.h"
 
 using namespace descent;
@@ -13,9 +15,21 @@ using descent::testing::CaseFn;
 using descent::testing::Fixtures;
 using descent::testing::numbered_inputs;
 using descent::testing::run_family;
-using descent::testing::Tolerance;
+using descent::testing::GoldenTolerance;
 
-TEST(Golden, Elementwise) {
+namespace {
+// Every family runs once per device: the inputs go to the device and the outputs and
+// gradients are compared with PyTorch's there.
+class Golden : public descent::testing::PerDeviceTest {
+ protected:
+  void run(const std::string& family, const std::map<std::string, CaseFn>& fns,
+           GoldenTolerance tol = {}) const {
+    run_family(family, fns, tol, dev());
+  }
+};
+}  // namespace
+
+TEST_P(Golden, Elementwise) {
   auto binary = [](Tensor (*op)(const Tensor&, const Tensor&)) {
     return [op](Case& c) { return op(c.input("a"), c.input("b")); };
   };
@@ -27,8 +41,7 @@ TEST(Golden, Elementwise) {
   auto pow_scalar = [pow_ts](Case& c) { return pow_ts(c.input("a"), c.num("exponent")); };
   Tensor (*where_ts)(const Tensor&, const Tensor&, Scalar) = descent::where;
   Tensor (*where_tt)(const Tensor&, const Tensor&, const Tensor&) = descent::where;
-  run_family(
-      "elementwise",
+  run("elementwise",
       {
           {"add", binary(descent::add)},
           {"add_bcast", binary(descent::add)},
@@ -54,7 +67,7 @@ TEST(Golden, Elementwise) {
       });
 }
 
-TEST(Golden, Math) {
+TEST_P(Golden, Math) {
   auto unary = [](Tensor (*op)(const Tensor&)) {
     return [op](Case& c) { return op(c.input("x")); };
   };
@@ -67,8 +80,7 @@ TEST(Golden, Math) {
   Tensor (*rem_ts)(const Tensor&, Scalar) = descent::remainder;
   Tensor (*lerp_t)(const Tensor&, const Tensor&, const Tensor&) = descent::lerp;
   Tensor (*lerp_s)(const Tensor&, const Tensor&, double) = descent::lerp;
-  run_family(
-      "math",
+  run("math",
       {
           {"sin", unary(descent::sin)},
           {"cos", unary(descent::cos)},
@@ -98,7 +110,7 @@ TEST(Golden, Math) {
       });
 }
 
-TEST(Golden, TensorOps) {
+TEST_P(Golden, TensorOps) {
   auto x = [](Case& c) { return c.input("x"); };
   auto ein = [](const char* eq, std::vector<const char*> names) {
     return [eq, names](Case& c) {
@@ -110,8 +122,7 @@ TEST(Golden, TensorOps) {
   auto norm_dims = [](double p, bool keepdim) {
     return [p, keepdim](Case& c) { return norm(c.input("x"), p, c.dims("dims"), keepdim); };
   };
-  run_family(
-      "tensor_ops",
+  run("tensor_ops",
       {
           {"cumsum", [=](Case& c) { return cumsum(x(c), c.integer("dim")); }},
           {"cumsum_d0", [=](Case& c) { return cumsum(x(c), c.integer("dim")); }},
@@ -151,7 +162,7 @@ TEST(Golden, TensorOps) {
       });
 }
 
-TEST(Golden, Activation) {
+TEST_P(Golden, Activation) {
   auto unary = [](Tensor (*op)(const Tensor&)) {
     return [op](Case& c) { return op(c.input("x")); };
   };
@@ -159,8 +170,7 @@ TEST(Golden, Activation) {
     return [op](Case& c) { return op(c.input("x"), c.integer("dim")); };
   };
   auto elu = [](Case& c) { return F::elu(c.input("x"), c.num("alpha")); };
-  run_family(
-      "activation",
+  run("activation",
       {
           {"relu", unary(F::relu)},
           {"leaky_relu",
@@ -182,7 +192,7 @@ TEST(Golden, Activation) {
       });
 }
 
-TEST(Golden, Reduce) {
+TEST_P(Golden, Reduce) {
   using AllFn = Tensor (*)(const Tensor&);
   using DimsFn = Tensor (*)(const Tensor&, const Shape&, bool);
   using DimFn = Tensor (*)(const Tensor&, int64_t, bool);
@@ -199,38 +209,37 @@ TEST(Golden, Reduce) {
       return op(c.input("x"), c.dims("dims"), c.integer("correction"), c.flag("keepdim"));
     };
   };
-  run_family("reduce", {
-                           {"sum_all", all(descent::sum)},
-                           {"sum_d1", over(descent::sum)},
-                           {"sum_d02_keep", over(descent::sum)},
-                           {"mean_all", all(descent::mean)},
-                           {"mean_d2_keep", over(descent::mean)},
-                           {"mean_d01", over(descent::mean)},
-                           {"var_all", moment(descent::var)},
-                           {"var_d1", moment(descent::var)},
-                           {"var_d0_keep_c0", moment(descent::var)},
-                           {"std_all", moment(descent::std)},
-                           {"std_d2", moment(descent::std)},
-                           {"std_d12_keep", moment(descent::std)},
-                           {"max_all", all(descent::max)},
-                           {"max_d1", along(descent::max)},
-                           {"max_d2_keep", along(descent::max)},
-                           {"min_all", all(descent::min)},
-                           {"min_d0", along(descent::min)},
-                           {"min_d1_keep", along(descent::min)},
-                           {"amax_d12", over(descent::amax)},
-                           {"amax_d0_keep", over(descent::amax)},
-                           {"amin_d1", over(descent::amin)},
-                           {"logsumexp_d1", over(descent::logsumexp)},
-                           {"logsumexp_d02_keep", over(descent::logsumexp)},
-                           {"logsumexp_all", over(descent::logsumexp)},
-                       });
+  run("reduce", {
+                    {"sum_all", all(descent::sum)},
+                    {"sum_d1", over(descent::sum)},
+                    {"sum_d02_keep", over(descent::sum)},
+                    {"mean_all", all(descent::mean)},
+                    {"mean_d2_keep", over(descent::mean)},
+                    {"mean_d01", over(descent::mean)},
+                    {"var_all", moment(descent::var)},
+                    {"var_d1", moment(descent::var)},
+                    {"var_d0_keep_c0", moment(descent::var)},
+                    {"std_all", moment(descent::std)},
+                    {"std_d2", moment(descent::std)},
+                    {"std_d12_keep", moment(descent::std)},
+                    {"max_all", all(descent::max)},
+                    {"max_d1", along(descent::max)},
+                    {"max_d2_keep", along(descent::max)},
+                    {"min_all", all(descent::min)},
+                    {"min_d0", along(descent::min)},
+                    {"min_d1_keep", along(descent::min)},
+                    {"amax_d12", over(descent::amax)},
+                    {"amax_d0_keep", over(descent::amax)},
+                    {"amin_d1", over(descent::amin)},
+                    {"logsumexp_d1", over(descent::logsumexp)},
+                    {"logsumexp_d02_keep", over(descent::logsumexp)},
+                    {"logsumexp_all", over(descent::logsumexp)},
+                });
 }
 
-TEST(Golden, Linalg) {
+TEST_P(Golden, Linalg) {
   auto mm = [](Case& c) { return descent::matmul(c.input("a"), c.input("b")); };
-  run_family(
-      "linalg",
+  run("linalg",
       {
           {"matmul_2d", mm},
           {"matmul_batched", mm},
@@ -245,7 +254,7 @@ TEST(Golden, Linalg) {
       });
 }
 
-TEST(Golden, Index) {
+TEST_P(Golden, Index) {
   auto cat = [](Case& c) { return descent::cat(numbered_inputs(c), c.integer("dim")); };
   auto stack = [](Case& c) { return descent::stack(numbered_inputs(c), c.integer("dim")); };
   auto index_select = [](Case& c) {
@@ -257,29 +266,28 @@ TEST(Golden, Index) {
   auto scatter_add = [](Case& c) {
     return descent::scatter_add(c.input("x"), c.integer("dim"), c.input("index"), c.input("src"));
   };
-  run_family("index",
-             {
-                 {"cat_d0", cat},
-                 {"cat_d1", cat},
-                 {"stack_d0", stack},
-                 {"stack_d2", stack},
-                 {"index_select_d0", index_select},
-                 {"index_select_d1", index_select},
-                 {"gather_d1", gather},
-                 {"gather_d0", gather},
-                 {"scatter_add_d1", scatter_add},
-                 {"scatter_add_d0", scatter_add},
-                 {"embedding",
-                  [](Case& c) { return F::embedding(c.input("indices"), c.input("weight")); }},
-                 {"embedding_padding",
-                  [](Case& c) {
-                    return F::embedding(c.input("indices"), c.input("weight"),
-                                        c.integer("padding_idx"));
-                  }},
-             });
+  run("index", {
+                   {"cat_d0", cat},
+                   {"cat_d1", cat},
+                   {"stack_d0", stack},
+                   {"stack_d2", stack},
+                   {"index_select_d0", index_select},
+                   {"index_select_d1", index_select},
+                   {"gather_d1", gather},
+                   {"gather_d0", gather},
+                   {"scatter_add_d1", scatter_add},
+                   {"scatter_add_d0", scatter_add},
+                   {"embedding",
+                    [](Case& c) { return F::embedding(c.input("indices"), c.input("weight")); }},
+                   {"embedding_padding",
+                    [](Case& c) {
+                      return F::embedding(c.input("indices"), c.input("weight"),
+                                          c.integer("padding_idx"));
+                    }},
+               });
 }
 
-TEST(Golden, Loss) {
+TEST_P(Golden, Loss) {
   auto ce = [](Case& c) {
     return F::cross_entropy(c.input("input"), c.input("target"),
                             {.weight = c.input_or_undefined("weight"),
@@ -306,41 +314,43 @@ TEST(Golden, Loss) {
                                                 .pos_weight = c.input_or_undefined("pos_weight"),
                                                 .reduction = c.reduction()});
   };
-  run_family("loss", {
-                         {"ce", ce},
-                         {"ce_sum", ce},
-                         {"ce_none", ce},
-                         {"ce_weight", ce},
-                         {"ce_ignore", ce},
-                         {"ce_ignore_index", ce},
-                         {"ce_smoothing", ce},
-                         {"ce_weight_smoothing_ignore", ce},
-                         {"ce_weight_none", ce},
-                         {"ce_probs", ce},
-                         {"ce_probs_smoothing_weight", ce},
-                         {"ce_probs_sum", ce},
-                         {"ce_spatial", ce},
-                         {"ce_spatial_weight_ignore", ce},
-                         {"nll", nll},
-                         {"nll_weight", nll},
-                         {"nll_weight_ignore", nll},
-                         {"nll_none", nll},
-                         {"nll_sum", nll},
-                         {"mse", mse},
-                         {"mse_sum", mse},
-                         {"mse_none", mse},
-                         {"l1", l1},
-                         {"l1_sum", l1},
-                         {"l1_none", l1},
-                         {"smooth_l1", smooth_l1},
-                         {"smooth_l1_beta", smooth_l1},
-                         {"smooth_l1_none", smooth_l1},
-                         {"bce_logits", bce},
-                         {"bce_logits_pos_weight", bce},
-                         {"bce_logits_weight_pos_weight_sum", bce},
-                         {"bce_logits_none", bce},
-                     });
+  run("loss", {
+                  {"ce", ce},
+                  {"ce_sum", ce},
+                  {"ce_none", ce},
+                  {"ce_weight", ce},
+                  {"ce_ignore", ce},
+                  {"ce_ignore_index", ce},
+                  {"ce_smoothing", ce},
+                  {"ce_weight_smoothing_ignore", ce},
+                  {"ce_weight_none", ce},
+                  {"ce_probs", ce},
+                  {"ce_probs_smoothing_weight", ce},
+                  {"ce_probs_sum", ce},
+                  {"ce_spatial", ce},
+                  {"ce_spatial_weight_ignore", ce},
+                  {"nll", nll},
+                  {"nll_weight", nll},
+                  {"nll_weight_ignore", nll},
+                  {"nll_none", nll},
+                  {"nll_sum", nll},
+                  {"mse", mse},
+                  {"mse_sum", mse},
+                  {"mse_none", mse},
+                  {"l1", l1},
+                  {"l1_sum", l1},
+                  {"l1_none", l1},
+                  {"smooth_l1", smooth_l1},
+                  {"smooth_l1_beta", smooth_l1},
+                  {"smooth_l1_none", smooth_l1},
+                  {"bce_logits", bce},
+                  {"bce_logits_pos_weight", bce},
+                  {"bce_logits_weight_pos_weight_sum", bce},
+                  {"bce_logits_none", bce},
+              });
 }
+
+INSTANTIATE_PER_DEVICE(Golden);
 
 // ---- the fixture reader ----------------------------------------------------------------
 

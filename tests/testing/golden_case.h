@@ -19,13 +19,16 @@ namespace descent::testing {
 // One case of a fixture file: its tensors are named "<case>.<what>".
 class Case {
  public:
-  Case(const Fixtures& fx, std::string name) : fx_(fx), name_(std::move(name)) {}
+  // `device`: where the inputs are put, so the op (and its backward) runs there.
+  Case(const Fixtures& fx, std::string name, Device device = Device::CPU)
+      : fx_(fx), name_(std::move(name)), device_(device) {}
 
   bool has(const std::string& what) const { return fx_.contains(name_ + "." + what); }
 
-  // A fresh copy of an input; a leaf requiring grad when the fixture has its gradient.
+  // A fresh copy of an input on the case's device; a leaf requiring grad when the
+  // fixture has its gradient.
   Tensor input(const std::string& what) {
-    Tensor t = get(what).clone();
+    Tensor t = device_.is_cpu() ? get(what).clone() : get(what).to(device_);
     if (has("grad." + what)) {
       t.requires_grad_();
       leaves_.emplace_back(what, t);
@@ -56,6 +59,7 @@ class Case {
     const Tensor& want = get("out");
     ASSERT_TRUE(out.defined()) << name_ << ": the op returned an undefined tensor";
     EXPECT_EQ(out.dtype(), want.dtype()) << name_ << ": output dtype";
+    EXPECT_EQ(out.device(), device_) << name_ << ": output device";
     EXPECT_TRUE(all_close(out, want, atol, rtol)) << name_ << ": output";
     // Every gradient in the fixture must belong to an input the test passed to the op.
     const std::string prefix = name_ + ".grad.";
@@ -69,7 +73,7 @@ class Case {
     }
     if (leaves_.empty()) return;
     ASSERT_TRUE(out.requires_grad()) << name_ << ": output is not connected to the graph";
-    out.backward(get("v"));
+    out.backward(get("v").to(device_));
     for (const auto& [what, leaf] : leaves_) {
       const Tensor g = leaf.grad();
       if (!g.defined()) {
@@ -90,20 +94,22 @@ class Case {
 
   const Fixtures& fx_;
   std::string name_;
+  Device device_;
   std::vector<std::pair<std::string, Tensor>> leaves_;
 };
 
 using CaseFn = std::function<Tensor(Case&)>;
 
-struct Tolerance {
+struct GoldenTolerance {
   double atol = 1e-5;
   double rtol = 1e-4;
 };
 
-// Runs every case of tests/data/golden/<family>.txt with the function of the same name.
-// A case in the file without a function, or a function without a case, fails too.
+// Runs every case of tests/data/golden/<family>.txt with the function of the same name,
+// its inputs on `device`. A case in the file without a function, or a function without
+// a case, fails too.
 inline void run_family(const std::string& family, const std::map<std::string, CaseFn>& fns,
-                       Tolerance tol = {}) {
+                       GoldenTolerance tol = {}, Device device = Device::CPU) {
   Fixtures fx;
   ASSERT_NO_THROW(fx = descent::testing::read_fixtures(
                       descent::testing::test_data_path("golden/" + family + ".txt")));
@@ -120,7 +126,7 @@ inline void run_family(const std::string& family, const std::map<std::string, Ca
     }
     SCOPED_TRACE(family + "/" + name);
     try {
-      Case c(fx, name);
+      Case c(fx, name, device);
       Tensor out = it->second(c);
       c.verify(out, tol.atol, tol.rtol);
     } catch (const std::exception& e) {
