@@ -7,3 +7,4 @@
 #include <descent/train/metrics.h>
 #include <descent/train/progress.h>
 #include <descent/train/classification.h>
+#include <descent/train/curvature.h>
