@@ -15,35 +15,6 @@ namespace descent::train {
 
 namespace {
 
-// ---- vectors shaped like the parameters -------------------------------------------
-double dot(const ParamVector& a, const ParamVector& b) {
-  NoGradGuard no_grad;
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += sum((a[i] * b[i]).to(DType::F64)).item();
-  return s;
-}
-
-// a + alpha·b
-ParamVector axpy(const ParamVector& a, double alpha, const ParamVector& b) {
-  NoGradGuard no_grad;
-  ParamVector out;
-  for (size_t i = 0; i < a.size(); ++i) out.push_back(a[i] + b[i] * alpha);
-  return out;
-}
-
-ParamVector scaled(const ParamVector& a, double alpha) {
-  NoGradGuard no_grad;
-  ParamVector out;
-  for (const Tensor& t : a) out.push_back(t * alpha);
-  return out;
-}
-
-ParamVector normalized(const ParamVector& a) {
-  const double n = std::sqrt(dot(a, a));
-  check(n > 0, "curvature", "a zero vector cannot be normalised");
-  return scaled(a, 1.0 / n);
-}
-
 // a with its components along each of the (orthonormal) `basis` vectors removed.
 ParamVector orthogonalized(ParamVector a, const std::vector<ParamVector>& basis) {
   for (const ParamVector& b : basis) a = axpy(a, -dot(a, b), b);

@@ -16,6 +16,7 @@
 // keep their values; their .grad() is left untouched.
 #include <descent/core/random.h>
 #include <descent/core/tensor.h>
+#include <descent/train/param_vector.h>
 
 #include <cstdint>
 #include <functional>
@@ -25,8 +26,6 @@ namespace descent::train {
 
 // Evaluates the loss (a one-element tensor) with the graph recorded.
 using LossFn = std::function<Tensor()>;
-// One tensor per parameter, of its shape.
-using ParamVector = std::vector<Tensor>;
 
 // H·v, H the Hessian of the loss with respect to `params` (which require grad).
 ParamVector hessian_vector_product(const LossFn& loss, const std::vector<Tensor>& params,
