@@ -23,7 +23,8 @@ namespace {
 
 struct Config {
   std::string data = "datasets/fashion-mnist", optimizer = "adam", scheduler = "cosine";
-  std::string amp = "off", device = "cpu", checkpoint, metrics;
+  std::string amp = "off", device = "cpu", checkpoint, metrics, monitor_csv = "runs/monitor.csv";
+  int monitor = 0;
   int epochs = 10, batch_size = 128, seed = 0, early_stopping = 0, stop_after = 0;
   long limit = 0;
   double lr = 0, clip = 0, val_fraction = 0.1;
@@ -134,6 +135,11 @@ int run(const Config& c) {
     }
   }
 
+  // Gradient, weight, update and activation statistics every --monitor steps.
+  std::optional<train::Monitor> monitor;
+  if (c.monitor > 0)
+    monitor.emplace(model, train::MonitorOptions{.every = c.monitor, .csv_path = c.monitor_csv});
+
   Eval last{};  // the last epoch's validation
   double train_loss = 0, epoch_s = 0;
   int run_epochs = 0;
@@ -145,6 +151,7 @@ int run(const Config& c) {
     train::ProgressBar bar({.total = loader.size(), .epoch = epoch + 1, .epochs = c.epochs});
     const auto t0 = std::chrono::steady_clock::now();
     for (auto [x, y] : loader) {
+      if (monitor) monitor->begin_step(progress.step);
       opt->zero_grad();
       Tensor loss;
       {
@@ -156,7 +163,9 @@ int run(const Config& c) {
         scaler.unscale_(*opt);
         nn::utils::clip_grad_norm_(model.parameters(), c.clip);
       }
+      if (monitor) monitor->before_update();
       scaler.step(*opt);
+      if (monitor) monitor->after_update();
       scaler.update();
       sched.after_step();
       const double l = loss.item<double>();
@@ -229,6 +238,10 @@ int main(int argc, char** argv) {
   cli.add("--early-stopping", c.early_stopping, "patience in epochs on val loss; 0 = off")
       ->check(non_negative());
   cli.add("--metrics", c.metrics, "per-epoch CSV (per-step rows go to <name>_steps.csv)");
+  cli.add("--monitor", c.monitor,
+          "record gradient/weight/update/activation statistics every K steps; 0 = off")
+      ->check(non_negative());
+  cli.add("--monitor-csv", c.monitor_csv, "where --monitor writes its CSV");
   cli.add("--seed", c.seed, "seed for the init and the shuffles")->check(non_negative());
   cli.add("--limit", c.limit, "use the first N training and N/5 test examples; 0 = all")
       ->check(non_negative());

@@ -92,3 +92,15 @@ TEST(Threads, AdaptiveModeGivesUpACoreAnotherProcessKeepsBusy) {
   run_an_op();
   EXPECT_EQ(omp_get_max_threads(), adapted);
 }
+
+// The adaptive mode samples the machine's load twice a second while ops run; it decides
+// quietly: nothing reaches stderr.
+TEST(Threads, AdaptiveSamplingWritesNothing) {
+  set_num_threads(0);
+  ::testing::internal::CaptureStderr();
+  const Tensor a = randn({256, 256});
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+  while (std::chrono::steady_clock::now() < until) (void)matmul(a, a).sum().item();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err, "");
+}

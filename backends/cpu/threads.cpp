@@ -98,8 +98,6 @@ class Governor {
       const double wall_s = 1e-9 * double(s.wall_ns - last_.wall_ns);
       const double elsewhere = ((s.busy_s - last_.busy_s) - (s.own_s - last_.own_s)) / wall_s;
       target_ = adaptive_thread_count(cores_, elsewhere);
-      fprintf(stderr, "elsewhere %.2f own %.2f busy %.2f -> %d\n", elsewhere,
-              (s.own_s - last_.own_s) / wall_s, (s.busy_s - last_.busy_s) / wall_s, target_.load());
     }
     last_ = s;
   }

@@ -10,5 +10,6 @@
 #include <descent/train/landscape.h>
 #include <descent/train/lr_range_test.h>
 #include <descent/train/metrics.h>
+#include <descent/train/monitor.h>
 #include <descent/train/param_vector.h>
 #include <descent/train/progress.h>

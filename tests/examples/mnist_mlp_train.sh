@@ -75,3 +75,11 @@ if "$bin" --data "$data" --limit 300 --epochs 1 --optimizer sgd --lr 1e30 --dete
 fi
 grep -qi "anomaly" "$work/anomaly.log" || { cat "$work/anomaly.log"; fail "--detect-anomaly: no report"; }
 echo "ok: divergence stops the run ($(grep -oi "anomaly[^;]*" "$work/anomaly.log" | head -1))"
+
+# --monitor K writes one CSV row every K steps, with a column per parameter statistic and
+# per layer output.
+"$bin" --data "$data" --limit 600 --epochs 1 --val-fraction 0 --monitor 2 \
+  --monitor-csv "$work/monitor.csv" >"$work/monitor.log" 2>&1 || { cat "$work/monitor.log"; fail "--monitor run failed"; }
+head -n 1 "$work/monitor.csv" | grep -q '^step,global_grad_norm,0.weight.grad_norm' || fail "monitor CSV header"
+head -n 1 "$work/monitor.csv" | grep -q '2.act_zero_fraction' || fail "monitor CSV has no ReLU zero fraction"
+assert_cmp "$(($(wc -l <"$work/monitor.csv") - 1))" "==" 3 "--monitor 2: rows for steps 0, 2, 4 of 5"
