@@ -28,9 +28,9 @@ std::vector<int> train_pixels() {
   return v;
 }
 
-// data/<name> at the repository root (where scripts/get-data puts the data sets).
+// datasets/<name> at the repository root (where scripts/get-data puts the data sets).
 std::string downloaded(std::string_view name) {
-  return (std::filesystem::path(DESCENT_TEST_DATA_DIR) / ".." / ".." / "data" / name).string();
+  return (std::filesystem::path(DESCENT_DATASETS_DIR) / name).string();
 }
 
 }  // namespace

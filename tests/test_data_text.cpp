@@ -126,8 +126,7 @@ TEST(DataText, SequencesAreNonOverlappingWindowsForALoader) {
 
 // The English corpus from scripts/get-data (skipped visibly when absent).
 TEST(DataText, RealCorpus) {
-  const auto path =
-      std::filesystem::path(DESCENT_TEST_DATA_DIR) / ".." / ".." / "data" / "text" / "corpus.txt";
+  const auto path = std::filesystem::path(DESCENT_DATASETS_DIR) / "text" / "corpus.txt";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " missing: run scripts/get-data";
   const data::TextCorpus c = data::TextCorpus::load(path.string());
   EXPECT_GT(c.text().size(), 50000u);

@@ -14,7 +14,7 @@
 using namespace descent;
 
 TEST(DataTrain, SoftmaxRegressionOnMnistDigitsThroughTheLoader) {
-  const auto root = std::filesystem::path(DESCENT_TEST_DATA_DIR) / ".." / ".." / "data";
+  const auto root = std::filesystem::path(DESCENT_DATASETS_DIR);
   const std::string dir = (root / "mnist").string();
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " missing: run scripts/get-data";
   data::Dataset train = data::Idx::load(dir, data::Split::Train);
