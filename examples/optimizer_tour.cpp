@@ -45,7 +45,8 @@ std::string join(const std::vector<std::string>& parts) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir = "datasets/fashion-mnist", out = "runs/optimizer_tour", script = "scripts/plot";
+  std::string data_dir = "datasets/fashion-mnist", out = "runs/optimizer_tour",
+              script = "scripts/plot";
   std::string only;
   int epochs = 3, batch_size = 64, hidden = 64, limit = 4000, seed = 0, range_steps = 100;
   examples::Cli cli("optimizer_tour", "Trains one MLP with every optimizer and plots the losses.");

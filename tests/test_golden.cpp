@@ -13,9 +13,9 @@ using descent::testing::all_close;
 using descent::testing::Case;
 using descent::testing::CaseFn;
 using descent::testing::Fixtures;
+using descent::testing::GoldenTolerance;
 using descent::testing::numbered_inputs;
 using descent::testing::run_family;
-using descent::testing::GoldenTolerance;
 
 namespace {
 // Every family runs once per device: the inputs go to the device and the outputs and
