@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "common/cli.h"
 #include "common/divergence.h"
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
   std::string text_path = "datasets/text/corpus.txt", optimizer = "adam", checkpoint, metrics;
   std::string prime = "The ";
   int epochs = 10, batch_size = 32, seq_len = 64, embed = 64, hidden = 256, layers = 2, seed = 0;
-  int limit = 0, sample_len = 200;
+  int limit = 0, sample_len = 200, monitor_every = 0;
+  std::string monitor_csv = "runs/char_lstm_monitor.csv";
   double lr = 2e-3, clip = 1.0, dropout = 0.0, temperature = 0.8;
   bool resume = false, detect_anomaly = false;
   examples::Cli cli("char_lstm", "Trains a character-level LSTM language model and samples it.");
@@ -131,6 +133,10 @@ int main(int argc, char** argv) {
   cli.add("--checkpoint", checkpoint, "folder for last.safetensors after every epoch");
   cli.flag("--resume", resume, "continue from --checkpoint");
   cli.add("--metrics", metrics, "CSV file for per-epoch metrics (empty: none)");
+  cli.add("--monitor", monitor_every,
+          "record gradient/weight/update/activation statistics every K steps; 0 = off")
+      ->check(non_negative());
+  cli.add("--monitor-csv", monitor_csv, "where --monitor writes its CSV");
   cli.flag("--detect-anomaly", detect_anomaly,
            "name the first op whose output or gradient is NaN/inf (slower)");
   cli.parse(argc, argv);
@@ -190,6 +196,12 @@ int main(int argc, char** argv) {
     else if (!metrics.empty())
       csv = std::make_unique<train::MetricsWriter>(metrics);
 
+    std::optional<train::Monitor> monitor;
+    if (monitor_every > 0) {
+      monitor.emplace(model,
+                      train::MonitorOptions{.every = monitor_every, .csv_path = monitor_csv});
+    }
+
     const double uniform_bpc = std::log2(double(vocab));
     fmt::print(
         "char_lstm: {} characters, vocabulary {} (uniform {:.3f} bpc), {} train / {} val "
@@ -199,11 +211,14 @@ int main(int argc, char** argv) {
     for (int64_t e = progress.epoch; e < epochs; ++e) {
       train::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
       for (auto [x, y] : loader) {
+        if (monitor) monitor->begin_step(progress.step);
         opt->zero_grad();
         Tensor loss = token_loss(model(x), y);
         loss.backward();
         if (clip > 0) nn::utils::clip_grad_norm_(model.parameters(), clip);
+        if (monitor) monitor->before_update();
         opt->step();
+        if (monitor) monitor->after_update();
         ++progress.step;
         const double l = loss.item<double>();
         examples::check_finite_loss(l, e + 1, progress.step);

@@ -6,8 +6,6 @@
 #include <descent/ops/index.h>
 #include <descent/ops/sort.h>
 
-#include <map>
-
 namespace descent {
 
 namespace {

@@ -44,3 +44,10 @@ if grep -q '^epoch 1' "$work/prime.txt"; then
   echo "FAIL: trained an epoch before rejecting --prime" >&2; exit 1
 fi
 echo "ok: a bad --prime is rejected before training"
+
+# --monitor K: a CSV row every K steps with the LSTM's gradient norms and the head's output.
+run_example "$bin" "${common[@]}" --epochs 1 --monitor 3 --monitor-csv "$work/monitor.csv" >/dev/null
+head -n 1 "$work/monitor.csv" | grep -q 'lstm.weight_ih_l0.grad_norm' || { echo "FAIL: monitor CSV has no LSTM gradient norm" >&2; exit 1; }
+head -n 1 "$work/monitor.csv" | grep -q 'head.act_std' || { echo "FAIL: monitor CSV has no head output statistics" >&2; exit 1; }
+rows=$(($(wc -l <"$work/monitor.csv") - 1))
+expect "$rows >= 2" "--monitor 3 wrote $rows rows"
