@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "common/cli.h"
 #include "common/divergence.h"
@@ -72,7 +73,8 @@ Eval evaluate(RowLstm& model, const data::Dataset& test, int64_t batch_size, boo
 
 int main(int argc, char** argv) {
   std::string data_dir = "datasets/fashion-mnist", optimizer = "adam", scheduler = "none", metrics;
-  int epochs = 5, batch_size = 128, hidden = 128, limit = 0, seed = 0;
+  int epochs = 5, batch_size = 128, hidden = 128, limit = 0, seed = 0, monitor_every = 0;
+  std::string monitor_csv = "runs/mnist_lstm_monitor.csv";
   double lr = 0, clip = 1.0;  // lr 0: the optimizer's default
   bool use_amp = false, detect_anomaly = false;
   examples::Cli cli("mnist_lstm", "Classifies (Fashion-)MNIST images read row by row by an LSTM.");
@@ -87,6 +89,10 @@ int main(int argc, char** argv) {
   cli.choice("--scheduler", scheduler, examples::scheduler_names(), "learning-rate schedule");
   cli.add("--clip", clip, "max gradient norm (0: no clipping)")->check(examples::non_negative());
   cli.flag("--amp", use_amp, "bf16 autocast for the LSTM and Linear");
+  cli.add("--monitor", monitor_every,
+          "record gradient/weight/update/activation statistics every K steps; 0 = off")
+      ->check(examples::non_negative());
+  cli.add("--monitor-csv", monitor_csv, "where --monitor writes its CSV");
   cli.add("--seed", seed, "seed of the initial weights and the shuffles")
       ->check(examples::non_negative());
   cli.add("--limit", limit, "use only the first N training and N test images (0: all)")
@@ -121,12 +127,19 @@ int main(int argc, char** argv) {
 
     fmt::print("mnist_lstm: {} train / {} test, hidden {}, {} lr {}{}\n", train.size(), test.size(),
                hidden, optimizer, opt->lr(), use_amp ? ", bf16 autocast" : "");
+    std::optional<train::Monitor> monitor;
+    if (monitor_every > 0) {
+      monitor.emplace(model,
+                      train::MonitorOptions{.every = monitor_every, .csv_path = monitor_csv});
+    }
+    int64_t step = 0;
     double first_loss = 0, last_loss = 0, epoch_s_sum = 0;
     Eval ev;
     for (int e = 0; e < epochs; ++e) {
       train::ProgressBar bar({.total = loader.size(), .epoch = e + 1, .epochs = epochs});
       const auto t0 = std::chrono::steady_clock::now();
       for (auto [x, y] : loader) {
+        if (monitor) monitor->begin_step(step++);
         opt->zero_grad();
         Tensor loss;
         {
@@ -135,7 +148,9 @@ int main(int argc, char** argv) {
         }
         loss.backward();
         if (clip > 0) nn::utils::clip_grad_norm_(model.parameters(), clip);
+        if (monitor) monitor->before_update();
         opt->step();
+        if (monitor) monitor->after_update();
         sched.after_step();
         const double l = loss.item<double>();
         examples::check_finite_loss(l, e + 1, bar.batches() + 1);

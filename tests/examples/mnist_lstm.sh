@@ -19,3 +19,12 @@ out=$(run_example "$bin" --data "$data" --limit 800 --epochs 2 --hidden 64 --lr 
 first=$(result_value "$out" first_loss)
 last=$(result_value "$out" last_loss)
 expect "$last < $first" "bf16: training loss fell from $first to $last"
+
+# --monitor K: a CSV row every K steps with the LSTM's gradient norms and the head's output.
+mon=$(mktemp -d)
+trap 'rm -rf "$mon"' EXIT
+run_example "$bin" --data "$data" --limit 600 --epochs 1 --hidden 32 --monitor 2 \
+  --monitor-csv "$mon/monitor.csv" >/dev/null
+head -n 1 "$mon/monitor.csv" | grep -q 'lstm.weight_hh_l0.update_ratio' || { echo "FAIL: monitor CSV has no LSTM update ratio" >&2; exit 1; }
+head -n 1 "$mon/monitor.csv" | grep -q 'fc.act_std' || { echo "FAIL: monitor CSV has no fc output statistics" >&2; exit 1; }
+expect "$(($(wc -l <"$mon/monitor.csv") - 1)) == 3" "--monitor 2 wrote rows for steps 0, 2, 4 of 5"
