@@ -12,6 +12,11 @@ void check_defined(const Tensor& t, std::string_view op, std::string_view what) 
   check(t.defined(), op, "{} is an undefined tensor", what);
 }
 
+void check_operands(const Tensor& a, const Tensor& b, std::string_view op) {
+  check_defined(a, op, "first operand");
+  check_defined(b, op, "second operand");
+}
+
 Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p) {
   check_supported(op, x.dtype());
   const bool to_bool = is_bool_result(op);
@@ -22,8 +27,7 @@ Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p) {
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, std::string_view name) {
-  check_defined(a, name, "first operand");
-  check_defined(b, name, "second operand");
+  check_operands(a, b, name);
   check_same_device(a, b, name);
   check_supported(op, compute);  // before the operands are converted
   const Shape shape =

@@ -10,6 +10,8 @@ namespace descent::ops {
 void check_same_device(const Tensor& a, const Tensor& b, std::string_view op);
 // Throws naming `op` unless `t` is defined.
 void check_defined(const Tensor& t, std::string_view op, std::string_view what = "input");
+// Throws naming `op` unless both operands of a binary op are defined.
+void check_operands(const Tensor& a, const Tensor& b, std::string_view op);
 
 // out = op(x) with x's shape; out dtype is x's (Bool for IsFinite/LogicalNot).
 Tensor unary(UnaryOp op, const Tensor& x, UnaryParams p = {});

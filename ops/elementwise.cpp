@@ -33,11 +33,6 @@ Tensor scalar_like(Scalar s, const Tensor& like) {
 
 namespace {
 
-void check_operands(const Tensor& a, const Tensor& b, std::string_view op) {
-  ops::check_defined(a, op, "first operand");
-  ops::check_defined(b, op, "second operand");
-}
-
 // Recomputes f(x) when a graph of the backward is being recorded (so a saved output
 // is not treated as a constant), else returns the saved output.
 template <class F>
@@ -266,30 +261,30 @@ Tensor unary_nograd(UnaryOp op, const Tensor& x, std::string_view name) {
 }
 
 Tensor compare(BinaryOp op, const Tensor& a, const Tensor& b, std::string_view name) {
-  check_operands(a, b, name);
+  ops::check_operands(a, b, name);
   return ops::binary(op, a, b, result_type(a, b), name);
 }
 
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "add");
+  ops::check_operands(a, b, "add");
   return autograd::apply<Add>(a, b);
 }
 Tensor sub(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "sub");
+  ops::check_operands(a, b, "sub");
   return autograd::apply<Sub>(a, b);
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "mul");
+  ops::check_operands(a, b, "mul");
   return autograd::apply<Mul>(a, b);
 }
 Tensor div(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "div");
+  ops::check_operands(a, b, "div");
   return autograd::apply<Div>(a, b);
 }
 Tensor pow(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "pow");
+  ops::check_operands(a, b, "pow");
   return autograd::apply<PowTensor>(a, b);
 }
 Tensor pow(const Tensor& a, Scalar e) {
@@ -298,11 +293,11 @@ Tensor pow(const Tensor& a, Scalar e) {
   return autograd::apply<PowScalar>(a, e.value);
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "minimum");
+  ops::check_operands(a, b, "minimum");
   return autograd::apply<Minmax<false>>(a, b);
 }
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "maximum");
+  ops::check_operands(a, b, "maximum");
   return autograd::apply<Minmax<true>>(a, b);
 }
 Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {

@@ -171,11 +171,6 @@ struct LogAddExp {
   }
 };
 
-void check_operands(const Tensor& a, const Tensor& b, std::string_view op) {
-  ops::check_defined(a, op, "first operand");
-  ops::check_defined(b, op, "second operand");
-}
-
 }  // namespace
 
 Tensor sin(const Tensor& x) { return smooth<UnaryOp::Sin>(x); }
@@ -200,30 +195,30 @@ Tensor frac(const Tensor& x) {
 }
 
 Tensor atan2(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "atan2");
+  ops::check_operands(a, b, "atan2");
   return autograd::apply<Atan2>(a, b);
 }
 Tensor hypot(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "hypot");
+  ops::check_operands(a, b, "hypot");
   return autograd::apply<Hypot>(a, b);
 }
 Tensor fmod(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "fmod");
+  ops::check_operands(a, b, "fmod");
   return autograd::apply<Modulo<BinaryOp::Fmod>>(a, b);
 }
 Tensor fmod(const Tensor& a, Scalar b) { return fmod(a, scalar_like(b, a)); }
 Tensor remainder(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "remainder");
+  ops::check_operands(a, b, "remainder");
   return autograd::apply<Modulo<BinaryOp::Remainder>>(a, b);
 }
 Tensor remainder(const Tensor& a, Scalar b) { return remainder(a, scalar_like(b, a)); }
 Tensor logaddexp(const Tensor& a, const Tensor& b) {
-  check_operands(a, b, "logaddexp");
+  ops::check_operands(a, b, "logaddexp");
   const DType dt = floating_result(a, b);
   return autograd::apply<LogAddExp>(a.to(dt), b.to(dt));
 }
 Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight) {
-  check_operands(a, b, "lerp");
+  ops::check_operands(a, b, "lerp");
   ops::check_defined(weight, "lerp", "weight");
   check(is_floating(a.dtype()), "lerp", "expected floating tensors, got {}", a.dtype());
   return a + weight * (b - a);

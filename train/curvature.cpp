@@ -52,13 +52,7 @@ ParamVector hessian_vector_product(const LossFn& loss, const std::vector<Tensor>
                                    const ParamVector& v) {
   constexpr std::string_view op = "hessian_vector_product";
   check_params(params, op);
-  check(v.size() == params.size(), op, "{} vector parts for {} parameters", v.size(),
-        params.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    check(v[i].defined() && v[i].shape() == params[i].shape(), op,
-          "vector part {} has shape {}, expected the parameter's {}", i,
-          v[i].defined() ? v[i].shape() : Shape{}, params[i].shape());
-  }
+  check_layout(params, v, op, "vector");
   EnableGradGuard grad_on;
   const Tensor l = loss();
   check(l.defined() && l.numel() == 1, op, "the loss must be a one-element tensor, got {}",

@@ -15,17 +15,6 @@ namespace descent::train {
 
 namespace {
 
-void check_layout(const std::vector<Tensor>& params, const ParamVector& v, std::string_view op,
-                  std::string_view what) {
-  check(v.size() == params.size(), op, "{} has {} parts for {} parameters", what, v.size(),
-        params.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    check(v[i].defined() && v[i].shape() == params[i].shape(), op,
-          "{} part {} has shape {}, expected the parameter's {}", what, i,
-          v[i].defined() ? v[i].shape() : Shape{}, params[i].shape());
-  }
-}
-
 void assign(const std::vector<Tensor>& params, const ParamVector& values) {
   NoGradGuard no_grad;
   for (size_t i = 0; i < params.size(); ++i) {
@@ -37,11 +26,7 @@ void assign(const std::vector<Tensor>& params, const ParamVector& values) {
 // Runs `body` and puts the parameters back afterwards, also when it throws.
 template <class F>
 void with_restore(const std::vector<Tensor>& params, F&& body) {
-  const ParamVector saved = [&] {
-    ParamVector s;
-    for (const Tensor& p : params) s.push_back(p.detach().clone());
-    return s;
-  }();
+  const ParamVector saved = clone_values(params);
   try {
     body();
   } catch (...) {
@@ -60,11 +45,7 @@ std::vector<double> evenly(double a, double b, int64_t n) {
 
 }  // namespace
 
-ParamVector snapshot(const nn::Module& model) {
-  ParamVector out;
-  for (const Tensor& p : model.parameters()) out.push_back(p.detach().clone());
-  return out;
-}
+ParamVector snapshot(const nn::Module& model) { return clone_values(model.parameters()); }
 
 ParamVector filter_normalized_direction(const nn::Module& model, Generator& gen) {
   NoGradGuard no_grad;

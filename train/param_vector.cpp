@@ -37,4 +37,21 @@ ParamVector normalized(const ParamVector& a) {
   return scaled(a, 1.0 / n);
 }
 
+ParamVector clone_values(const std::vector<Tensor>& tensors) {
+  ParamVector out;
+  for (const Tensor& t : tensors) out.push_back(t.detach().clone());
+  return out;
+}
+
+void check_layout(const std::vector<Tensor>& params, const ParamVector& v, std::string_view op,
+                  std::string_view what) {
+  check(v.size() == params.size(), op, "{} has {} parts for {} parameters", what, v.size(),
+        params.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    check(v[i].defined() && v[i].shape() == params[i].shape(), op,
+          "{} part {} has shape {}, expected the parameter's {}", what, i,
+          v[i].defined() ? v[i].shape() : Shape{}, params[i].shape());
+  }
+}
+
 }  // namespace descent::train

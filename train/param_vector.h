@@ -4,6 +4,7 @@
 // nothing here records a graph.
 #include <descent/core/tensor.h>
 
+#include <string_view>
 #include <vector>
 
 namespace descent::train {
@@ -17,5 +18,11 @@ ParamVector axpy(const ParamVector& a, double alpha, const ParamVector& b);
 ParamVector scaled(const ParamVector& a, double alpha);
 // a / ‖a‖; throws for a zero vector.
 ParamVector normalized(const ParamVector& a);
+// Detached copies of the tensors' current values.
+ParamVector clone_values(const std::vector<Tensor>& tensors);
+// Throws naming `op` unless v has one defined part of each parameter's shape; `what`
+// names v in the message ("vector", "dx", ...).
+void check_layout(const std::vector<Tensor>& params, const ParamVector& v, std::string_view op,
+                  std::string_view what);
 
 }  // namespace descent::train
