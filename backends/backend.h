@@ -10,6 +10,7 @@
 //   dtype; ops/ promotes and converts before calling.
 // - Kernels may run asynchronously on the device's current stream. Only the slots that
 //   return a host value (all_finite) synchronize. Errors are descent::Error.
+#include <descent/backends/conv_geometry.h>
 #include <descent/backends/op_kinds.h>
 #include <descent/backends/optim_rules.h>
 #include <descent/core/random.h>
@@ -116,8 +117,9 @@ struct SortArgs {
 };
 
 // ---- batch norm ----------------------------------------------------------------------
-// Per-channel normalisation of x (N, C, *) over N and the trailing dims, f32 (oneDNN)
-// or f64 (reference loops). x, grad_y contiguous; (C) tensors contiguous.
+// Per-channel normalisation of x (N, C, *) over N and the trailing dims, f32 or f64; on
+// the CPU also bf16 data of shape (N, C, *) with f32 (C) tensors (mixed precision: x, y,
+// grad_y and grad_x bf16, computed in f32). x, grad_y contiguous; (C) tensors contiguous.
 struct BatchNormArgs {
   Tensor x;             // (N, C, *)
   Tensor weight, bias;  // (C) each, or undefined (scale 1 / shift 0)
@@ -136,6 +138,61 @@ struct BatchNormBackwardArgs {
   double eps = 1e-5;
   Tensor grad_x;                  // (N, C, *) out
   Tensor grad_weight, grad_bias;  // (C) out, or undefined when not wanted
+};
+
+// ---- convolution and pooling (geometry: backends/conv_geometry.h) ---------------------
+// 2-D cross-correlation as torch.nn.functional.conv2d:
+//   y[n, o, i, j] = b[o] + Σ_{c ∈ group(o), p, q} x[n, c, i·s − pad + p·d, j·s − pad + q·d]·w[o, c,
+//   p, q]
+// x (N, C, H, W), weight (O, C/groups, kH, kW), y (N, O, OH, OW) with conv_out_size.
+// One dtype: f32, bf16 (f32 accumulation) or f64. Every tensor contiguous.
+struct Conv2dArgs {
+  Tensor x, weight;
+  Tensor bias;  // (O) or undefined
+  Conv2dGeometry geo;
+  Tensor y;
+};
+// Each output is written (not added to); an undefined output is not computed.
+struct Conv2dBackwardArgs {
+  Tensor x, weight, grad_y;
+  Conv2dGeometry geo;
+  Tensor grad_x, grad_weight, grad_bias;
+};
+// x (N, C, H, W) → y (N, C, OH, OW), contiguous, any floating dtype (16-bit ones
+// accumulate in f32). Max also writes `indices` (i64, y's shape): the flat position
+// h·W + w in the input plane that each maximum came from, as torch's return_indices;
+// NaN wins, ties keep the first. A window without any input position gives 0 (Avg).
+struct Pool2dArgs {
+  Tensor x;
+  Pool2dGeometry geo;
+  Tensor y;
+  Tensor indices;  // Max: out
+};
+// grad_x (overwritten) from grad_y: Max routes each gradient to its index; the averages
+// spread it over the window with the forward's divisor.
+struct Pool2dBackwardArgs {
+  Tensor grad_y;
+  Pool2dGeometry geo;
+  Tensor indices;  // Max
+  Tensor grad_x;
+};
+
+// ---- layer norm ----------------------------------------------------------------------
+// x seen as (rows, n), contiguous: y = (x − mean)/√(var + eps)·w + b per row, with the
+// biased variance; mean and var (rows) are written for the backward. weight and bias
+// (n) or undefined. f32 and f64.
+struct LayerNormArgs {
+  Tensor x;
+  Tensor weight, bias;
+  double eps = 1e-5;
+  Tensor y, mean, var;
+};
+struct LayerNormBackwardArgs {
+  Tensor x, grad_y;
+  Tensor weight;
+  Tensor mean, var;  // from the forward
+  double eps = 1e-5;
+  Tensor grad_x, grad_weight, grad_bias;  // out; grad_weight/grad_bias may be undefined
 };
 
 // ---- LSTM ----------------------------------------------------------------------------
@@ -258,6 +315,16 @@ class Backend {
   virtual void batch_norm(const BatchNormArgs&) { unsupported("batch_norm"); }
   virtual void batch_norm_backward(const BatchNormBackwardArgs&) {
     unsupported("batch_norm_backward");
+  }
+
+  // ---- convolution, pooling, layer norm (default: throws) ----
+  virtual void conv2d(const Conv2dArgs&) { unsupported("conv2d"); }
+  virtual void conv2d_backward(const Conv2dBackwardArgs&) { unsupported("conv2d_backward"); }
+  virtual void pool2d(const Pool2dArgs&) { unsupported("pool2d"); }
+  virtual void pool2d_backward(const Pool2dBackwardArgs&) { unsupported("pool2d_backward"); }
+  virtual void layer_norm(const LayerNormArgs&) { unsupported("layer_norm"); }
+  virtual void layer_norm_backward(const LayerNormBackwardArgs&) {
+    unsupported("layer_norm_backward");
   }
 
   // ---- LSTM (default: throws) ----

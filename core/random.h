@@ -35,6 +35,15 @@ class Generator {
 
 // The process-wide generator used when an op is given none.
 Generator& default_generator();
+
+// splitmix64's finaliser: a well-mixed 64-bit value of x, to derive generator seeds from
+// (seed, epoch, …) so that neighbouring inputs give unrelated streams.
+inline uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
 // Seeds the default generator.
 void manual_seed(uint64_t seed);
 

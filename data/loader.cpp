@@ -22,15 +22,6 @@ namespace {
 // keeps the step and the gather overlapped without holding many batches in memory.
 constexpr size_t kPrefetchDepth = 2;
 
-// splitmix64 finaliser: turns (seed, epoch) into a well-mixed generator seed, so
-// neighbouring epochs and seeds give unrelated permutations.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 // One epoch's iteration: the row order, and either a synchronous cursor or a worker
@@ -40,6 +31,7 @@ struct DataLoader::Run {
 
   const Dataset& data;
   const LoaderOptions& opt;
+  const int64_t epoch;
   const std::vector<int64_t> order;
   const int64_t num_batches;
   int64_t next = 0;  // the next batch to build
@@ -50,9 +42,9 @@ struct DataLoader::Run {
   std::deque<Item> queue;
   bool stop = false;
 
-  Run(const Dataset& d, const LoaderOptions& o, std::vector<int64_t> ord, int64_t batches,
-      int64_t first)
-      : data(d), opt(o), order(std::move(ord)), num_batches(batches), next(first) {
+  Run(const Dataset& d, const LoaderOptions& o, int64_t ep, std::vector<int64_t> ord,
+      int64_t batches, int64_t first)
+      : data(d), opt(o), epoch(ep), order(std::move(ord)), num_batches(batches), next(first) {
     if (opt.prefetch && next < num_batches) worker = std::thread([this] { work(); });
   }
 
@@ -70,7 +62,9 @@ struct DataLoader::Run {
     const int64_t start = i * opt.batch_size;
     const int64_t end = std::min<int64_t>(start + opt.batch_size, int64_t(order.size()));
     Batch b = data.gather(std::span(order).subspan(size_t(start), size_t(end - start)));
-    return opt.transform ? opt.transform(std::move(b)) : b;
+    if (opt.transform) b = opt.transform(std::move(b));
+    if (opt.augment) b = opt.augment(std::move(b), BatchPosition{epoch, i});
+    return b;
   }
 
   void work() {
@@ -124,7 +118,9 @@ std::vector<int64_t> DataLoader::order(int64_t epoch) const {
     std::iota(v.begin(), v.end(), 0);
     return v;
   }
-  Generator gen(mix(opt_.seed ^ mix(uint64_t(epoch))));
+  // (seed, epoch) mixed into the generator seed: neighbouring epochs and seeds give
+  // unrelated permutations.
+  Generator gen(splitmix64(opt_.seed ^ splitmix64(uint64_t(epoch))));
   return randperm(n, &gen).to_vector<int64_t>();
 }
 
@@ -143,7 +139,7 @@ DataLoader::Iterator DataLoader::begin() {
     ++epoch_;
     batch_ = 0;
   }
-  run_ = std::make_unique<Run>(data_, opt_, order(epoch_), size(), batch_);
+  run_ = std::make_unique<Run>(data_, opt_, epoch_, order(epoch_), size(), batch_);
   Iterator it(nullptr);
   if (fetch(it.current_)) it.loader_ = this;
   return it;

@@ -17,12 +17,14 @@
 // with the same order. An epoch left early (break, exception) counts as finished: the
 // next range-for starts the following epoch.
 //
-// Prefetch: the next batches (two at most) are gathered — and `transform` run — on a
+// Prefetch: the next batches (two at most) are gathered — and `transform` and `augment`
+// run — on a
 // worker thread. The worker is stopped and joined when the loop ends, breaks, or
 // throws; an exception thrown while building a batch reaches the consumer at that
 // batch. One iteration at a time: begin() during another throws descent::Error.
 #include <descent/core/state_dict.h>
 #include <descent/data/dataset.h>
+#include <descent/data/transforms.h>
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +41,10 @@ struct LoaderOptions {
   // Applied to every batch before it is handed out (augmentation, dtype changes). With
   // prefetch it runs on the worker thread, so it should touch only its batch.
   std::function<Batch(Batch)> transform = {};
+  // Random augmentation (data::ImageAugment, or any function of the batch and its
+  // position), applied after `transform`. It gets the epoch and batch index so that its
+  // draws can depend on them alone: a resumed run then sees the same batches.
+  std::function<Batch(Batch, BatchPosition)> augment = {};
 };
 
 class DataLoader {

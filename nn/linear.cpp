@@ -30,7 +30,7 @@ Tensor Linear::forward(const Tensor& input) {
   check(input.dim() >= 1 && input.size(-1) == in_features_, "Linear",
         "got input of shape {}, expected a last dim of in_features={}", input.shape(),
         in_features_);
-  return F::linear(input, weight_, bias_);
+  return F::linear(input, resolve(weight_), resolve(bias_));
 }
 
 std::string Linear::extra_repr() const {

@@ -67,7 +67,12 @@ F::LstmOutput LSTM::forward(const Tensor& input, const LSTMState& state) {
         layout, input.size(-1), input_size_);
   check(state.first.defined() == state.second.defined(), "LSTM",
         "got only one of (h0, c0), expected both or neither");
-  return F::lstm(input, layers_, state.first, state.second,
+  // Weights under a parametrization (weight_norm) are computed for this call.
+  std::vector<F::LstmLayerWeights> layers = layers_;
+  for (F::LstmLayerWeights& w : layers) {
+    for (Tensor* t : {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh}) *t = resolve(*t);
+  }
+  return F::lstm(input, layers, state.first, state.second,
                  {.batch_first = options_.batch_first,
                   .bidirectional = options_.bidirectional,
                   .dropout = options_.dropout,
@@ -106,7 +111,9 @@ LSTMState LSTMCell::forward(const Tensor& input, const LSTMState& state) {
         "got only one of (h, c), expected both or neither");
   check(input.dim() == 2 && input.size(1) == input_size_, "LSTMCell",
         "got input of shape {}, expected (N, {})", input.shape(), input_size_);
-  return F::lstm_cell(input, state.first, state.second, w_);
+  F::LstmLayerWeights w = w_;
+  for (Tensor* t : {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh}) *t = resolve(*t);
+  return F::lstm_cell(input, state.first, state.second, w);
 }
 
 std::string LSTMCell::extra_repr() const {

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <typeinfo>
+#include <utility>
 
 namespace descent::nn {
 
@@ -62,6 +63,52 @@ Tensor& Module::register_parameter(std::string name, Tensor t, bool requires_gra
   }
   params_.emplace_back(std::move(name), std::move(t));
   return params_.back().second;
+}
+
+Tensor Module::replace_parameter(const std::string& name, Tensor t, bool requires_grad) {
+  const std::string op = fmt::format("{}.replace_parameter", type_name());
+  for (auto& [n, slot] : params_) {
+    if (n != name) continue;
+    if (t.defined()) {
+      check(t.is_leaf(), op, "parameter '{}' must be a leaf; pass t.detach()", name);
+      check(!requires_grad || is_floating(t.dtype()), op,
+            "parameter '{}' has dtype {}, expected a floating dtype to require grad", name,
+            t.dtype());
+      t.requires_grad_(requires_grad);
+    }
+    return std::exchange(slot, std::move(t));
+  }
+  fail(op, fmt::format("has no parameter '{}'", name));
+}
+
+void Module::register_parametrization(std::string name, const Tensor& original,
+                                      Parametrization compute) {
+  const std::string op = fmt::format("{}.register_parametrization", type_name());
+  check(original.defined() && compute != nullptr, op,
+        "'{}' needs a defined original tensor and a compute function", name);
+  check(!find_parametrization(name), op, "'{}' is parametrized already", name);
+  parametrizations_.push_back({std::move(name), original, std::move(compute)});
+}
+
+bool Module::remove_parametrization(const std::string& name) {
+  for (auto it = parametrizations_.begin(); it != parametrizations_.end(); ++it) {
+    if (it->name != name) continue;
+    parametrizations_.erase(it);
+    return true;
+  }
+  return false;
+}
+
+const Tensor* Module::find_parametrization(const std::string& name) const {
+  for (const auto& p : parametrizations_)
+    if (p.name == name) return &p.original;
+  return nullptr;
+}
+
+Tensor Module::resolve(const Tensor& p) const {
+  for (const auto& entry : parametrizations_)
+    if (p.defined() && entry.original.is_same(p)) return entry.compute(*this);
+  return p;
 }
 
 Tensor& Module::register_buffer(std::string name, Tensor t, bool persistent) {
@@ -182,6 +229,9 @@ void Module::convert(const std::function<Tensor(const Tensor&)>& fn) {
   };
   for (const auto& [name, t] : named_parameters()) add(t);
   for (const auto& [name, t] : named_buffers()) add(t);
+  for (const auto& [name, m] : named_modules())
+    for (const auto& p : m->parametrizations_) add(p.original);
+  for (const auto& p : parametrizations_) add(p.original);
   // All conversions first, then all swaps: a conversion that throws (a device that is
   // not available) leaves the module as it was.
   std::vector<Tensor> converted;

@@ -101,6 +101,29 @@ class Module {
     return register_module(std::move(name), std::make_shared<M>(std::move(m)));
   }
 
+  // Puts `t` in the slot of the direct parameter `name` (registered before, possibly
+  // absent) and returns what the slot held. An undefined `t` makes the parameter absent
+  // (skipped everywhere, PyTorch's None); references returned at registration stay
+  // valid. requires_grad and the checks as register_parameter. Throws when this module
+  // has no parameter `name`.
+  Tensor replace_parameter(const std::string& name, Tensor t, bool requires_grad = true);
+
+  // ---- parametrizations ------------------------------------------------------------
+  // A parametrization makes forward() see a computed tensor where it reads a parameter
+  // handle (nn::utils::weight_norm: w = g·v/‖v‖). `original` is the handle the module's
+  // forward passes to resolve(); `compute` builds the value from this module's current
+  // parameters, on every resolve (so the graph reaches them). One per name.
+  using Parametrization = std::function<Tensor(const Module&)>;
+  void register_parametrization(std::string name, const Tensor& original, Parametrization compute);
+  // Removes it; returns false when there is none by that name.
+  bool remove_parametrization(const std::string& name);
+  // The original handle of the parametrization `name`, or null. to(DType)/to(Device)
+  // convert it with the parameters.
+  const Tensor* find_parametrization(const std::string& name) const;
+  // The tensor forward() should use for the parameter handle `p`: its parametrization's
+  // value, or `p` itself. Modules read their weights through it.
+  Tensor resolve(const Tensor& p) const;
+
   // ---- traversal (registration order, dotted names as PyTorch) --------------------
   // recurse=false lists this module's own entries only. A tensor registered twice
   // (tied weights) is listed once, under its first name.
@@ -191,6 +214,12 @@ class Module {
   std::deque<NamedTensor> buffers_;
   std::vector<NamedModule> children_;
   std::vector<std::string> non_persistent_;  // buffer names left out of state_dict()
+  struct NamedParametrization {
+    std::string name;
+    Tensor original;
+    Parametrization compute;
+  };
+  std::vector<NamedParametrization> parametrizations_;
   std::vector<std::pair<uint64_t, ForwardPreHook>> pre_hooks_;
   std::vector<std::pair<uint64_t, ForwardHook>> hooks_;
   uint64_t next_hook_id_ = 1;

@@ -20,6 +20,8 @@ struct RunningStats {
   double momentum = 0.1;
 };
 
+DType stat_dtype(const Tensor& x) { return x.dtype() == DType::BF16 ? DType::F32 : x.dtype(); }
+
 struct BatchNorm : autograd::Function<BatchNorm> {
   static constexpr std::string_view name = "batch_norm";
   Tensor x, weight, mean, var;
@@ -34,7 +36,8 @@ struct BatchNorm : autograd::Function<BatchNorm> {
     training = training_;
     eps = eps_;
     const int64_t C = x.size(1);
-    const TensorOptions opt{.dtype = x.dtype(), .device = x.device()};
+    // The statistics are f32 for bf16 data (mixed precision), else x's dtype.
+    const TensorOptions opt{.dtype = stat_dtype(x), .device = x.device()};
     Backend& be = backend_for(x);
     if (training) {
       mean = Tensor::empty({C}, opt);
@@ -43,7 +46,7 @@ struct BatchNorm : autograd::Function<BatchNorm> {
       mean = running.mean.contiguous().clone();
       var = running.var.contiguous().clone();
     }
-    Tensor y = Tensor::empty(x.shape(), opt);
+    Tensor y = Tensor::empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
     be.batch_norm({.x = x,
                    .weight = weight_.defined() ? weight_.contiguous() : Tensor(),
                    .bias = bias_.defined() ? bias_.contiguous() : Tensor(),
@@ -66,12 +69,12 @@ struct BatchNorm : autograd::Function<BatchNorm> {
 
   std::vector<Tensor> backward(const Tensor& g) {
     const int64_t C = x.size(1);
-    const TensorOptions opt{.dtype = x.dtype(), .device = x.device()};
-    Tensor gx = Tensor::empty(x.shape(), opt);
+    const TensorOptions opt{.dtype = stat_dtype(x), .device = x.device()};
+    Tensor gx = Tensor::empty(x.shape(), {.dtype = x.dtype(), .device = x.device()});
     Tensor gw = weight.defined() ? Tensor::empty({C}, opt) : Tensor();
     Tensor gb = has_bias ? Tensor::empty({C}, opt) : Tensor();
     backend_for(x).batch_norm_backward({.x = x,
-                                        .grad_y = g.contiguous(),
+                                        .grad_y = g.to(x.dtype()).contiguous(),
                                         .weight = weight.defined() ? weight.contiguous() : Tensor(),
                                         .mean = mean,
                                         .var = var,
@@ -84,13 +87,19 @@ struct BatchNorm : autograd::Function<BatchNorm> {
   }
 };
 
-void check_channel_tensor(const Tensor& t, const Tensor& x, std::string_view what) {
+// A (C) tensor of x's channel count in `dtype` (x's, or f32 for bf16 data).
+void check_channel_tensor(const Tensor& t, const Tensor& x, DType dtype, std::string_view what) {
   if (!t.defined()) return;
   check(t.dim() == 1 && t.size(0) == x.size(1), kOp,
         "{} has shape {}, expected ({}) for input of shape {}", what, t.shape(), x.size(1),
         x.shape());
-  check(t.dtype() == x.dtype(), kOp, "{} is {}, expected the input's dtype {}", what, t.dtype(),
-        x.dtype());
+  if (dtype == x.dtype()) {
+    check(t.dtype() == dtype, kOp, "{} is {}, expected the input's dtype {}", what, t.dtype(),
+          dtype);
+  } else {
+    check(t.dtype() == dtype, kOp, "{} is {}, expected {} for {} input", what, t.dtype(), dtype,
+          x.dtype());
+  }
   ops::check_same_device(t, x, kOp);
 }
 
@@ -100,7 +109,16 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps) {
   ops::check_defined(x, kOp);
-  if (amp::autocast_enabled() && (x.dtype() == DType::BF16 || x.dtype() == DType::F16)) {
+  // The CPU kernel normalises bf16 images under autocast itself, with f32 statistics
+  // and parameters (backend.h): the activation is read and written once, in 16 bits.
+  const auto f32_or_absent = [](const Tensor& t) {
+    return !t.defined() || t.dtype() == DType::F32;
+  };
+  const bool mixed = amp::autocast_enabled() && x.dtype() == DType::BF16 && x.device().is_cpu() &&
+                     (x.dim() == 3 || x.dim() == 4) && f32_or_absent(weight) &&
+                     f32_or_absent(bias) && f32_or_absent(running_mean) &&
+                     f32_or_absent(running_var);
+  if (!mixed && amp::autocast_enabled() && (x.dtype() == DType::BF16 || x.dtype() == DType::F16)) {
     // Under amp::Autocast a 16-bit input (a linear layer's output) is normalised in f32
     // — batch statistics need it — and handed on in its own dtype, so the activation
     // memory stays 16-bit.
@@ -111,17 +129,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   }
   check(x.dim() >= 2 && x.dim() <= 4, kOp,
         "expected input of shape (N, C), (N, C, L) or (N, C, H, W), got {}", x.shape());
-  check(x.dtype() == DType::F32 || x.dtype() == DType::F64, kOp, "expected f32 or f64, got {}",
-        x.dtype());
+  check(mixed || x.dtype() == DType::F32 || x.dtype() == DType::F64, kOp,
+        "expected f32 or f64, got {}", x.dtype());
+  const DType param_dtype = mixed ? DType::F32 : x.dtype();
   check(running_mean.defined() == running_var.defined(), kOp,
         "running_mean and running_var must both be given or both be undefined");
   check(training || running_mean.defined(), kOp,
         "needs running_mean and running_var when not training");
   check(eps >= 0, kOp, "eps must be non-negative, got {}", eps);
-  check_channel_tensor(running_mean, x, "running_mean");
-  check_channel_tensor(running_var, x, "running_var");
-  check_channel_tensor(weight, x, "weight");
-  check_channel_tensor(bias, x, "bias");
+  check_channel_tensor(running_mean, x, param_dtype, "running_mean");
+  check_channel_tensor(running_var, x, param_dtype, "running_var");
+  check_channel_tensor(weight, x, param_dtype, "weight");
+  check_channel_tensor(bias, x, param_dtype, "bias");
   if (training) {
     check(x.numel() / std::max<int64_t>(x.size(1), 1) > 1, kOp,
           "expected more than 1 value per channel when training, got input of shape {}", x.shape());

@@ -6,7 +6,10 @@
 namespace descent::F {
 
 // y = (x - μ) / √(σ² + eps) · weight + bias, per channel (dim 1).
-// - x: (N, C), (N, C, L) or (N, C, H, W); f32 (oneDNN) or f64 (reference loops).
+// - x: (N, C), (N, C, L) or (N, C, H, W); f32 or f64. Under amp::Autocast a 16-bit x is
+//   normalised in f32 and returned in its dtype; on the CPU a bf16 (N, C, L) or
+//   (N, C, H, W) x is normalised by the kernel itself (f32 arithmetic, f32 parameters
+//   and statistics), without a converted copy.
 // - running_mean, running_var: (C) of x's dtype, or both undefined (batch statistics
 //   only; then `training` must be true).
 // - weight, bias: (C) of x's dtype, or undefined (scale 1, shift 0).

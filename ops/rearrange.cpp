@@ -1,6 +1,7 @@
 // flip, roll, tril/triu, diag, masked_fill, nonzero (ops/rearrange.h): index
 // arithmetic on small i64 tensors, then the differentiable index_select, scatter_add
 // and where do the moving, so gradients (of every order) come from theirs.
+#include <descent/core/function.h>
 #include <descent/ops/dispatch.h>
 #include <descent/ops/elementwise.h>
 #include <descent/ops/factory.h>
@@ -127,5 +128,61 @@ Tensor nonzero(const Tensor& x) {
   const int64_t count = nd == 0 ? int64_t(!v.empty() && v[0] != 0) : int64_t(out.size()) / nd;
   return from_vector(out, {count, nd}, {.dtype = DType::I64}).to(x.device());
 }
+
+namespace F {
+
+namespace {
+
+// The output is filled with `value` and x copied into its interior; the gradient is
+// that interior of the output's gradient.
+struct Pad : autograd::Function<Pad> {
+  static constexpr std::string_view name = "pad";
+  Shape pads;
+
+  // The interior of a padded tensor of x's rank.
+  Tensor interior(const Tensor& t, const Shape& inner) const {
+    Tensor v = t;
+    for (int i = 0; i < pads.size() / 2; ++i) {
+      const int d = t.dim() - 1 - i;
+      v = v.narrow(d, pads[2 * i], inner[d]);
+    }
+    return v;
+  }
+
+  Tensor forward(const Tensor& x, const Shape& pads_, double value) {
+    pads = pads_;
+    Shape shape = x.shape();
+    for (int i = 0; i < pads.size() / 2; ++i) {
+      const int d = x.dim() - 1 - i;
+      shape[d] += pads[2 * i] + pads[2 * i + 1];
+    }
+    Tensor out = full(shape, value, {.dtype = x.dtype(), .device = x.device()});
+    Tensor inside = interior(out, x.shape());
+    inside.copy_(x);
+    return out;
+  }
+
+  std::vector<Tensor> backward(const Tensor& g) {
+    Shape inner = g.shape();
+    for (int i = 0; i < pads.size() / 2; ++i) {
+      const int d = g.dim() - 1 - i;
+      inner[d] -= pads[2 * i] + pads[2 * i + 1];
+    }
+    return {interior(g, inner)};
+  }
+};
+
+}  // namespace
+
+Tensor pad(const Tensor& x, const Shape& pads, double value) {
+  ops::check_defined(x, "pad");
+  check(pads.size() % 2 == 0 && pads.size() / 2 <= x.dim(), "pad",
+        "pads {} must hold (before, after) pairs for at most the input's {} dims", pads, x.dim());
+  for (int64_t p : pads)
+    check(p >= 0, "pad", "pads {} must be non-negative (cropping is not supported)", pads);
+  return Pad::apply(x, pads, value);
+}
+
+}  // namespace F
 
 }  // namespace descent

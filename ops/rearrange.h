@@ -1,6 +1,6 @@
 #pragma once
-// Rearranging and masking, as PyTorch: flip, roll, tril/triu, diag, masked_fill and
-// nonzero. All but nonzero are differentiable (they are built on index_select,
+// Rearranging and masking, as PyTorch: flip, roll, tril/triu, diag, masked_fill,
+// nonzero and F::pad. All but nonzero are differentiable (they are built on index_select,
 // scatter_add and where).
 #include <descent/core/tensor.h>
 #include <descent/ops/scalar.h>
@@ -24,5 +24,13 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
 // The indices (i64, (count, x.dim())) of x's nonzero elements in row-major order, on
 // x's device. Reads x on the host.
 Tensor nonzero(const Tensor& x);
+
+namespace F {
+// torch.nn.functional.pad in constant mode: `pads` lists (before, after) amounts for
+// the last dims, innermost first — (left, right) pads the last dim, (left, right, top,
+// bottom) the last two. Amounts are non-negative. Differentiable in x (its gradient is
+// the matching slice of the output's).
+Tensor pad(const Tensor& x, const Shape& pads, double value = 0.0);
+}  // namespace F
 
 }  // namespace descent

@@ -387,3 +387,33 @@ TEST(BatchNormModuleCpu, Errors) {
 
 INSTANTIATE_PER_DEVICE(BatchNorm);
 INSTANTIATE_PER_DEVICE(BatchNormModule);
+
+// CPU only (the mixed-precision kernel is the CPU's): under bf16 autocast a bf16 image
+// batch is normalised by the kernel itself — bf16 in and out, f32 statistics, weight
+// gradients and running statistics — and agrees with the f32 computation to bf16's
+// precision.
+TEST(BatchNormMixed, Bf16ImagesUnderAutocastMatchF32) {
+  Generator gen(21);
+  const Tensor x32 = randn({4, 3, 5, 6}, {}, &gen) * 2.0 + 1.0;
+  const Tensor v = randn({4, 3, 5, 6}, {}, &gen);
+  auto run = [&](bool bf16) {
+    nn::BatchNorm2d bn(3);
+    Tensor x = (bf16 ? x32.to(DType::BF16) : x32.clone()).requires_grad_();
+    Tensor y;
+    {
+      amp::Autocast cast(DType::BF16, bf16);
+      y = bn(x);
+    }
+    (y.to(DType::F32) * v).sum().backward();
+    return std::tuple{y, x.grad(), bn.weight().grad(), bn.running_var().clone()};
+  };
+  const auto [y16, gx16, gw16, rv16] = run(true);
+  const auto [y32, gx32, gw32, rv32] = run(false);
+  EXPECT_EQ(y16.dtype(), DType::BF16);
+  EXPECT_EQ(gx16.dtype(), DType::BF16);
+  EXPECT_EQ(gw16.dtype(), DType::F32);
+  EXPECT_TRUE(all_close(y16.to(DType::F32), y32, 0.03, 0.02));
+  EXPECT_TRUE(all_close(gx16.to(DType::F32), gx32, 0.03, 0.03));
+  EXPECT_TRUE(all_close(gw16, gw32, 0.05, 0.02));
+  EXPECT_TRUE(all_close(rv16, rv32, 0.01, 0.01));
+}

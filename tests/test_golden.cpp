@@ -350,6 +350,98 @@ TEST_P(Golden, Loss) {
               });
 }
 
+TEST_P(Golden, Cnn) {
+  auto size2 = [](Case& c, const char* what, F::Size2 dflt) {
+    if (!c.has(std::string("arg.") + what)) return dflt;
+    const Shape d = c.dims(what);
+    return F::Size2(d[0], d[1]);
+  };
+  auto conv = [=](Case& c) {
+    return F::conv2d(c.input("x"), c.input("weight"), c.input_or_undefined("bias"),
+                     {.stride = size2(c, "stride", 1),
+                      .padding = size2(c, "padding", 0),
+                      .dilation = size2(c, "dilation", 1),
+                      .groups = c.has("arg.groups") ? c.integer("groups") : 1});
+  };
+  auto same = [](int64_t dilation) {
+    return [dilation](Case& c) {
+      return F::conv2d(c.input("x"), c.input("weight"), c.input_or_undefined("bias"),
+                       {.padding_same = true, .dilation = dilation});
+    };
+  };
+  auto maxp = [=](Case& c) {
+    const Shape k = c.dims("kernel");
+    F::MaxPool2dOptions o;
+    o.padding = size2(c, "padding", 0);
+    o.ceil_mode = c.has("arg.ceil_mode") && c.flag("ceil_mode");
+    if (c.has("arg.stride")) o.stride = size2(c, "stride", 1);
+    return F::max_pool2d(c.input("x"), {k[0], k[1]}, o);
+  };
+  auto avgp = [=](Case& c) {
+    const Shape k = c.dims("kernel");
+    F::AvgPool2dOptions o;
+    o.padding = size2(c, "padding", 0);
+    o.ceil_mode = c.has("arg.ceil_mode") && c.flag("ceil_mode");
+    o.count_include_pad = !c.has("arg.count_include_pad") || c.flag("count_include_pad");
+    o.divisor_override = c.has("arg.divisor_override") ? c.integer("divisor_override") : 0;
+    if (c.has("arg.stride")) o.stride = size2(c, "stride", 1);
+    return F::avg_pool2d(c.input("x"), {k[0], k[1]}, o);
+  };
+  auto adaptive = [](Case& c) {
+    const Shape s = c.dims("size");
+    return F::adaptive_avg_pool2d(c.input("x"), {s[0], s[1]});
+  };
+  auto wn = [](std::optional<int64_t> dim) {
+    return [dim](Case& c) { return F::weight_norm(c.input("wv"), c.input("wg"), dim); };
+  };
+  run("cnn", {
+                 {"conv_basic", conv},
+                 {"conv_stride2_odd", conv},
+                 {"conv_stride_hw", conv},
+                 {"conv_dilation", conv},
+                 {"conv_groups", conv},
+                 {"conv_depthwise", conv},
+                 {"conv_1x1", conv},
+                 {"conv_same_even", same(1)},
+                 {"conv_same_dilated", same(2)},
+                 {"conv_unbatched", conv},
+                 {"max_pool_basic", maxp},
+                 {"max_pool_stride_pad", maxp},
+                 {"max_pool_ceil", maxp},
+                 {"max_pool_overlap", maxp},
+                 {"max_pool_unbatched", maxp},
+                 {"avg_pool_basic", avgp},
+                 {"avg_pool_pad_include", avgp},
+                 {"avg_pool_pad_exclude", avgp},
+                 {"avg_pool_ceil", avgp},
+                 {"avg_pool_ceil_include", avgp},
+                 {"avg_pool_divisor", avgp},
+                 {"adaptive_avg_pool", adaptive},
+                 {"adaptive_avg_pool_up", adaptive},
+                 {"adaptive_avg_pool_global", adaptive},
+                 {"layer_norm",
+                  [](Case& c) {
+                    return F::layer_norm(c.input("x"), {6}, c.input("weight"), c.input("bias"));
+                  }},
+                 {"layer_norm_2d",
+                  [](Case& c) {
+                    return F::layer_norm(c.input("x"), {3, 4}, c.input("weight"), c.input("bias"));
+                  }},
+                 {"layer_norm_noaffine",
+                  [](Case& c) { return F::layer_norm(c.input("x"), {5}, {}, {}, 1e-3); }},
+                 {"group_norm",
+                  [](Case& c) {
+                    return F::group_norm(c.input("x"), 2, c.input("weight"), c.input("bias"));
+                  }},
+                 {"group_norm_instance", [](Case& c) { return F::group_norm(c.input("x"), 4); }},
+                 {"weight_norm_dim0", wn(0)},
+                 {"weight_norm_dim1", wn(1)},
+                 {"weight_norm_conv", wn(0)},
+                 {"weight_norm_all", wn(std::nullopt)},
+                 {"pad", [](Case& c) { return F::pad(c.input("x"), c.dims("pads")); }},
+             });
+}
+
 INSTANTIATE_PER_DEVICE(Golden);
 
 // ---- the fixture reader ----------------------------------------------------------------

@@ -1,8 +1,8 @@
-// Batch norm through oneDNN's batch_normalization primitives (f32); f64 goes to the
-// reference loops in batchnorm_ref.cpp. Primitives, their memory objects and argument
-// maps are cached per thread by (shape, flags, eps), so a call only swaps pointers in.
-// Training forward computes the batch statistics (biased variance); inference and its
-// backward use the given statistics (use_global_stats).
+// Batch norm of (N, C) f32 batches through oneDNN's batch_normalization primitives;
+// images (N, C, *) and f64 go to the per-channel loops of batchnorm_loops.cpp. Primitives, their
+// memory objects and argument maps are cached per thread by (shape, flags, eps), so a call only
+// swaps pointers in. Training forward computes the batch statistics (biased variance); inference
+// and its backward use the given statistics (use_global_stats).
 #include <descent/backends/cpu/cpu_backend.h>
 #include <descent/backends/cpu/dnnl_utils.h>
 #include <descent/backends/cpu/fused_ref.h>
@@ -12,6 +12,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <unordered_map>
 
 namespace descent::cpu {
@@ -34,16 +35,15 @@ struct BnKey {
 
 struct BnKeyHash {
   size_t operator()(const BnKey& k) const {
-    uint64_t h = 1469598103934665603ull;
-    const auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
-    mix(uint64_t(k.backward) | uint64_t(k.training) << 1 | uint64_t(k.scale) << 2 |
-        uint64_t(k.shift) << 3 | uint64_t(k.want_diff_params) << 4 | uint64_t(k.ndims) << 8 |
-        uint64_t(k.threads) << 16);
     uint32_t e;
     std::memcpy(&e, &k.eps, sizeof e);
-    mix(e);
-    for (int i = 0; i < k.ndims; ++i) mix(uint64_t(k.dims[i]));
-    return size_t(h);
+    return KeyHash()
+        .mix(uint64_t(k.backward) | uint64_t(k.training) << 1 | uint64_t(k.scale) << 2 |
+             uint64_t(k.shift) << 3 | uint64_t(k.want_diff_params) << 4 | uint64_t(k.ndims) << 8 |
+             uint64_t(k.threads) << 16)
+        .mix(e)
+        .mix_all(std::span(k.dims.data(), size_t(k.ndims)))
+        .value();
   }
 };
 
@@ -136,21 +136,16 @@ std::unique_ptr<BnPrimitive> create(const BnKey& k) {
 }
 
 BnPrimitive& cached(const BnKey& k) {
-  constexpr size_t kCapacity = 256;
-  thread_local std::unordered_map<BnKey, std::unique_ptr<BnPrimitive>, BnKeyHash> cache;
-  auto it = cache.find(k);
-  if (it != cache.end()) return *it->second;
-  if (cache.size() >= kCapacity) cache.clear();
-  std::unique_ptr<BnPrimitive> p;
-  try {
-    p = create(k);
-  } catch (const dnnl::error& e) {
-    fail("batch_norm",
-         fmt::format("oneDNN has no batch normalization for shape {}: {}",
-                     Shape(std::vector<int64_t>(k.dims.begin(), k.dims.begin() + k.ndims)),
-                     e.what()));
-  }
-  return *cache.emplace(k, std::move(p)).first->second;
+  return *thread_cached<BnKey, BnKeyHash>(k, 256, [&] {
+    try {
+      return create(k);
+    } catch (const dnnl::error& e) {
+      fail("batch_norm",
+           fmt::format("oneDNN has no batch normalization for shape {}: {}",
+                       Shape(std::vector<int64_t>(k.dims.begin(), k.dims.begin() + k.ndims)),
+                       e.what()));
+    }
+  });
 }
 
 BnKey key_of(const Tensor& x, bool training, double eps) {
@@ -167,6 +162,21 @@ void set(dnnl::memory& m, const Tensor& t) {
   if (t.defined()) m.set_data_handle(t.raw_data());
 }
 
+// f64, and f32 with trailing dims: oneDNN's batch norm of plain (N, C, S) data is its
+// non-JIT kernel, slower than batchnorm_loops.cpp's vectorised loops. (N, C) f32 runs
+// on oneDNN's JIT kernels as channels-last.
+bool use_loops(const Tensor& x) {
+  return x.dtype() != DType::F32 || x.numel() / x.size(0) > x.size(1);
+}
+
+// f32 and f64; bf16 data (with f32 (C) tensors) only with trailing dims.
+void check_dtype(const Tensor& x, std::string_view op) {
+  const DType dt = x.dtype();
+  check(dt == DType::F32 || dt == DType::F64 || (dt == DType::BF16 && x.dim() > 2), op,
+        "expected f32 or f64 data, or bf16 data of shape (N, C, *), got {} of shape {}", dt,
+        x.shape());
+}
+
 void check_args(const Tensor& x, std::string_view op) {
   check(x.dim() >= 2 && x.dim() <= kMaxDims && x.is_contiguous(), op,
         "expected a contiguous (N, C, *) input, got shape {}", x.shape());
@@ -177,8 +187,8 @@ void check_args(const Tensor& x, std::string_view op) {
 void CpuBackend::batch_norm(const BatchNormArgs& a) {
   check_args(a.x, "batch_norm");
   if (a.x.numel() == 0) return;
-  if (a.x.dtype() == DType::F64) return batch_norm_ref(a);
-  check(a.x.dtype() == DType::F32, "batch_norm", "expected f32 or f64, got {}", a.x.dtype());
+  check_dtype(a.x, "batch_norm");
+  if (use_loops(a.x)) return batch_norm_loops(a);
   BnKey k = key_of(a.x, a.training, a.eps);
   k.scale = a.weight.defined();
   k.shift = a.bias.defined();
@@ -199,9 +209,15 @@ void CpuBackend::batch_norm_backward(const BatchNormBackwardArgs& a) {
     if (a.grad_bias.defined()) fill(a.grad_bias, 0.0);
     return;
   }
-  if (a.x.dtype() == DType::F64) return batch_norm_backward_ref(a);
-  check(a.x.dtype() == DType::F32, "batch_norm_backward", "expected f32 or f64, got {}",
-        a.x.dtype());
+  check_dtype(a.x, "batch_norm_backward");
+  if (use_loops(a.x)) {
+    if (!a.grad_y.is_contiguous()) {
+      BatchNormBackwardArgs c = a;
+      c.grad_y = a.grad_y.contiguous();
+      return batch_norm_backward_loops(c);
+    }
+    return batch_norm_backward_loops(a);
+  }
   // oneDNN always produces diff_src; the parameter diffs come with prop_kind::backward,
   // which wants the scale flag whenever a weight exists and shift for the bias diff.
   BnKey k = key_of(a.x, a.training, a.eps);

@@ -2,7 +2,8 @@
 // The CPU backend: oneDNN primitives for matmul, batch norm and the LSTM (with f64
 // reference loops beside them), OpenMP-parallel strided loops for everything else. Each
 // family lives in its own file: copy.cpp, elementwise.cpp, reduce.cpp, matmul.cpp,
-// softmax.cpp, index.cpp, random.cpp, batchnorm.cpp, lstm.cpp, norm.cpp (gradient-norm
+// softmax.cpp, index.cpp, random.cpp, batchnorm.cpp, conv.cpp, pool.cpp,
+// layer_norm.cpp, lstm.cpp, norm.cpp (gradient-norm
 // power sums), optim.cpp (the fused optimizer rules' loop).
 #include <descent/backends/backend.h>
 
@@ -66,6 +67,15 @@ class CpuBackend final : public Backend {
   // ---- batch norm (batchnorm.cpp: oneDNN f32; batchnorm_ref.cpp: f64) ----
   void batch_norm(const BatchNormArgs& args) override;
   void batch_norm_backward(const BatchNormBackwardArgs& args) override;
+
+  // ---- convolution (conv.cpp: oneDNN f32/bf16; conv_ref.cpp: f64), pooling (pool.cpp),
+  // layer norm (layer_norm.cpp: oneDNN f32 and f64 loops) ----
+  void conv2d(const Conv2dArgs& args) override;
+  void conv2d_backward(const Conv2dBackwardArgs& args) override;
+  void pool2d(const Pool2dArgs& args) override;
+  void pool2d_backward(const Pool2dBackwardArgs& args) override;
+  void layer_norm(const LayerNormArgs& args) override;
+  void layer_norm_backward(const LayerNormBackwardArgs& args) override;
 
   // ---- LSTM (lstm.cpp: oneDNN f32; lstm_ref.cpp: f64) ----
   void lstm(LstmArgs& args) override;

@@ -66,4 +66,33 @@ dnnl::memory dnnl_memory(const Tensor& t, std::string_view op) {
   return dnnl::memory(dnnl_desc(t, op), dnnl_engine(), t.raw_data());
 }
 
+void Relayout::init(const dnnl::memory::desc& user_md, const dnnl::memory::desc& prim_md,
+                    bool to_user) {
+  user = user_md;
+  prim = prim_md;
+  same = user_md == prim_md;
+  if (same) return;
+  dnnl::engine& eng = dnnl_engine();
+  prim_mem = dnnl::memory(prim_md, eng);
+  reorder = to_user ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, prim_md, eng, user_md))
+                    : dnnl::reorder(dnnl::reorder::primitive_desc(eng, user_md, eng, prim_md));
+}
+
+dnnl::memory Relayout::in(void* data) {
+  dnnl::memory u(user, dnnl_engine(), data);
+  if (same) return u;
+  reorder.execute(dnnl_stream(), u, prim_mem);
+  return prim_mem;
+}
+
+dnnl::memory Relayout::out(void* data) {
+  return same ? dnnl::memory(user, dnnl_engine(), data) : prim_mem;
+}
+
+void Relayout::finish(void* data) {
+  if (same) return;
+  dnnl::memory u(user, dnnl_engine(), data);
+  reorder.execute(dnnl_stream(), prim_mem, u);
+}
+
 }  // namespace descent::cpu

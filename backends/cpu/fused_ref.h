@@ -7,8 +7,16 @@
 
 namespace descent::cpu {
 
-void batch_norm_ref(const BatchNormArgs& args);
-void batch_norm_backward_ref(const BatchNormBackwardArgs& args);
+// Batch norm in per-channel loops (batchnorm_loops.cpp): f64, and f32 with trailing
+// dims (images), where oneDNN's plain-layout kernel is slow.
+void batch_norm_loops(const BatchNormArgs& args);
+void batch_norm_backward_loops(const BatchNormBackwardArgs& args);
+
+void conv2d_ref(const Conv2dArgs& args);
+void conv2d_backward_ref(const Conv2dBackwardArgs& args);
+
+void layer_norm_ref(const LayerNormArgs& args);
+void layer_norm_backward_ref(const LayerNormBackwardArgs& args);
 
 void lstm_ref(LstmArgs& args);
 void lstm_backward_ref(const LstmBackwardArgs& args);

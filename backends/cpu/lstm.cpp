@@ -96,31 +96,9 @@ struct LstmKey {
 
 struct LstmKeyHash {
   size_t operator()(const LstmKey& k) const {
-    uint64_t h = 1469598103934665603ull;
-    for (int64_t v : {k.T, k.N, k.I, k.H, int64_t(k.dt), int64_t(k.threads)})
-      h = (h ^ uint64_t(v)) * 1099511628211ull;
-    return size_t(h);
-  }
-};
-
-// A user-layout buffer and the primitive's own layout of the same weights, with the
-// reorder between them (direction given at creation). `same` when no reorder is needed.
-struct Relayout {
-  md user, prim;
-  dnnl::memory prim_mem;  // owns its buffer when !same
-  dnnl::reorder reorder;
-  bool same = true;
-
-  void init(const md& user_md, const md& prim_md, bool to_user) {
-    user = user_md;
-    prim = prim_md;
-    same = user_md == prim_md;
-    if (same) return;
-    prim_mem = dnnl::memory(prim_md, dnnl_engine());
-    reorder = to_user ? dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), prim_md,
-                                                                    dnnl_engine(), user_md))
-                      : dnnl::reorder(dnnl::reorder::primitive_desc(dnnl_engine(), user_md,
-                                                                    dnnl_engine(), prim_md));
+    return KeyHash()
+        .mix_all(std::array<int64_t, 6>{k.T, k.N, k.I, k.H, int64_t(k.dt), int64_t(k.threads)})
+        .value();
   }
 };
 
@@ -220,14 +198,11 @@ std::unique_ptr<Backward> make_backward(const LstmKey& k, const Forward& fwd) {
 }
 
 LstmPrimitives& primitives(const LstmKey& k) {
-  constexpr size_t kCapacity = 64;
-  thread_local std::unordered_map<LstmKey, std::unique_ptr<LstmPrimitives>, LstmKeyHash> cache;
-  auto it = cache.find(k);
-  if (it != cache.end()) return *it->second;
-  if (cache.size() >= kCapacity) cache.clear();
-  auto p = std::make_unique<LstmPrimitives>();
-  p->bias = dnnl::memory(descs_of(k).bias, dnnl_engine());
-  return *cache.emplace(k, std::move(p)).first->second;
+  return *thread_cached<LstmKey, LstmKeyHash>(k, 64, [&] {
+    auto p = std::make_unique<LstmPrimitives>();
+    p->bias = dnnl::memory(descs_of(k).bias, dnnl_engine());
+    return p;
+  });
 }
 
 template <class Make>
@@ -244,15 +219,6 @@ auto& lazily(std::unique_ptr<Make>& slot, auto&& make) {
 
 dnnl::memory mem(const md& d, const Tensor& t) {
   return dnnl::memory(d, dnnl_engine(), t.raw_data());
-}
-
-// The primitive's view of a user weight tensor: reordered into the primitive's layout
-// when that differs.
-dnnl::memory weights_in(Relayout& r, const Tensor& w) {
-  dnnl::memory user = mem(r.user, w);
-  if (r.same) return user;
-  r.reorder.execute(dnnl_stream(), user, r.prim_mem);
-  return r.prim_mem;
 }
 
 void fill_bias(dnnl::memory& bias, const Tensor& b_ih, const Tensor& b_hh, int64_t G) {
@@ -302,8 +268,8 @@ void CpuBackend::lstm(LstmArgs& a) {
       {DNNL_ARG_SRC_LAYER, mem(d.src_layer, a.x)},
       {DNNL_ARG_SRC_ITER, mem(d.h, a.h0)},
       {DNNL_ARG_SRC_ITER_C, mem(d.c, a.c0)},
-      {DNNL_ARG_WEIGHTS_LAYER, weights_in(f.w_layer, a.w_ih)},
-      {DNNL_ARG_WEIGHTS_ITER, weights_in(f.w_iter, a.w_hh)},
+      {DNNL_ARG_WEIGHTS_LAYER, f.w_layer.in(a.w_ih.raw_data())},
+      {DNNL_ARG_WEIGHTS_ITER, f.w_iter.in(a.w_hh.raw_data())},
       {DNNL_ARG_BIAS, p.bias},
       {DNNL_ARG_DST_LAYER, mem(d.dst_layer, a.y)},
       {DNNL_ARG_DST_ITER, mem(d.h, a.h_n)},
@@ -338,9 +304,8 @@ void CpuBackend::lstm_backward(const LstmBackwardArgs& b) {
   fill_bias(p.bias, a.b_ih, a.b_hh, 4 * k.H);
 
   // oneDNN adds into the weight and bias gradients: they start at zero.
-  dnnl::memory dw_layer =
-      bw.dw_layer.same ? mem(d.w_layer_user, b.grad_w_ih) : bw.dw_layer.prim_mem;
-  dnnl::memory dw_iter = bw.dw_iter.same ? mem(d.w_iter_user, b.grad_w_hh) : bw.dw_iter.prim_mem;
+  dnnl::memory dw_layer = bw.dw_layer.out(b.grad_w_ih.raw_data());
+  dnnl::memory dw_iter = bw.dw_iter.out(b.grad_w_hh.raw_data());
   Tensor grad_b = b.grad_b.defined() ? b.grad_b : Tensor::empty({4 * k.H});
   for (dnnl::memory* m : {&dw_layer, &dw_iter})
     std::memset(m->get_data_handle(), 0, m->get_desc().get_size());
@@ -352,8 +317,8 @@ void CpuBackend::lstm_backward(const LstmBackwardArgs& b) {
       {DNNL_ARG_SRC_LAYER, mem(d.src_layer, a.x)},
       {DNNL_ARG_SRC_ITER, mem(d.h, a.h0)},
       {DNNL_ARG_SRC_ITER_C, mem(d.c, a.c0)},
-      {DNNL_ARG_WEIGHTS_LAYER, weights_in(bw.w_layer, a.w_ih)},
-      {DNNL_ARG_WEIGHTS_ITER, weights_in(bw.w_iter, a.w_hh)},
+      {DNNL_ARG_WEIGHTS_LAYER, bw.w_layer.in(a.w_ih.raw_data())},
+      {DNNL_ARG_WEIGHTS_ITER, bw.w_iter.in(a.w_hh.raw_data())},
       {DNNL_ARG_BIAS, p.bias},
       {DNNL_ARG_DST_LAYER, mem(d.dst_layer, a.y)},
       {DNNL_ARG_DST_ITER, mem(d.h, a.h_n)},
@@ -369,14 +334,8 @@ void CpuBackend::lstm_backward(const LstmBackwardArgs& b) {
       {DNNL_ARG_DIFF_WEIGHTS_ITER, dw_iter},
       {DNNL_ARG_DIFF_BIAS, mem(d.bias, grad_b)}};
   bw.prim.execute(dnnl_stream(), args);
-  if (!bw.dw_layer.same) {
-    dnnl::memory out = mem(d.w_layer_user, b.grad_w_ih);
-    bw.dw_layer.reorder.execute(dnnl_stream(), dw_layer, out);
-  }
-  if (!bw.dw_iter.same) {
-    dnnl::memory out = mem(d.w_iter_user, b.grad_w_hh);
-    bw.dw_iter.reorder.execute(dnnl_stream(), dw_iter, out);
-  }
+  bw.dw_layer.finish(b.grad_w_ih.raw_data());
+  bw.dw_iter.finish(b.grad_w_hh.raw_data());
 }
 
 }  // namespace descent::cpu

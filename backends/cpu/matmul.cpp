@@ -112,19 +112,14 @@ struct MatmulKey {
 
 struct MatmulKeyHash {
   size_t operator()(const MatmulKey& k) const {
-    uint64_t h = 1469598103934665603ull;
-    const auto mix = [&h](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
-    mix(uint64_t(k.dtype) | uint64_t(k.has_bias) << 8 | uint64_t(k.ndims) << 16 |
-        uint64_t(k.threads) << 24);
+    KeyHash h;
+    h.mix(uint64_t(k.dtype) | uint64_t(k.has_bias) << 8 | uint64_t(k.ndims) << 16 |
+          uint64_t(k.threads) << 24);
     for (int i = 0; i < k.ndims; ++i) {
-      mix(uint64_t(k.a_dims[i]));
-      mix(uint64_t(k.a_strides[i]));
-      mix(uint64_t(k.b_dims[i]));
-      mix(uint64_t(k.b_strides[i]));
-      mix(uint64_t(k.o_dims[i]));
-      mix(uint64_t(k.o_strides[i]));
+      h.mix(uint64_t(k.a_dims[i])).mix(uint64_t(k.a_strides[i])).mix(uint64_t(k.b_dims[i]));
+      h.mix(uint64_t(k.b_strides[i])).mix(uint64_t(k.o_dims[i])).mix(uint64_t(k.o_strides[i]));
     }
-    return size_t(h);
+    return h.value();
   }
 };
 
@@ -190,25 +185,22 @@ std::unique_ptr<MatmulPrimitive> create_primitive(const MatmulKey& key) {
   return p;
 }
 
-// Per thread, so the hot path takes no lock; oneDNN's own primitive cache makes a
-// second thread's creation of the same primitive cheap. A key oneDNN cannot serve
-// maps to null, so the failed creation is not retried on every call.
+// A key oneDNN cannot serve maps to null, so the failed creation is not retried on
+// every call.
 MatmulPrimitive* cached_primitive(const MatmulKey& key, std::string* why) {
-  constexpr size_t kCapacity = 512;
-  thread_local std::unordered_map<MatmulKey, std::unique_ptr<MatmulPrimitive>, MatmulKeyHash> cache;
-  auto it = cache.find(key);
-  if (it != cache.end()) {
-    if (!it->second) *why = "no implementation (cached)";
-    return it->second.get();
-  }
-  if (cache.size() >= kCapacity) cache.clear();
-  std::unique_ptr<MatmulPrimitive> p;
-  try {
-    p = create_primitive(key);
-  } catch (const dnnl::error& e) {
-    *why = e.what();
-  }
-  return cache.emplace(key, std::move(p)).first->second.get();
+  bool created = false;
+  auto& slot = thread_cached<MatmulKey, MatmulKeyHash>(key, 512, [&] {
+    created = true;
+    std::unique_ptr<MatmulPrimitive> p;
+    try {
+      p = create_primitive(key);
+    } catch (const dnnl::error& e) {
+      *why = e.what();
+    }
+    return p;
+  });
+  if (!slot && !created) *why = "no implementation (cached)";
+  return slot.get();
 }
 
 // Runs the cached primitive; false (with the reason in *why) when oneDNN has none for

@@ -90,6 +90,12 @@ class CudaBackend final : public Backend {
 
   void batch_norm(const BatchNormArgs& args) override;
   void batch_norm_backward(const BatchNormBackwardArgs& args) override;
+  void conv2d(const Conv2dArgs& args) override;                   // conv.cpp (cuDNN)
+  void conv2d_backward(const Conv2dBackwardArgs& args) override;  // conv.cpp
+  void pool2d(const Pool2dArgs& args) override;                   // pool.cpp
+  void pool2d_backward(const Pool2dBackwardArgs& args) override;  // pool.cpp
+  void layer_norm(const LayerNormArgs& args) override;            // layer_norm.cpp
+  void layer_norm_backward(const LayerNormBackwardArgs& args) override;
   void lstm(LstmArgs& args) override;
   void lstm_backward(const LstmBackwardArgs& args) override;
 

@@ -5,6 +5,7 @@
 // dtype (batch norm, LSTM).
 #include <cudnn.h>
 #include <descent/backends/cuda/kernels.h>
+#include <descent/core/cuda.h>
 #include <descent/core/error.h>
 #include <descent/core/tensor.h>
 
@@ -52,6 +53,19 @@ inline cudnnDataType_t cudnn_dtype(DType dt) {
     case DType::Bool: return CUDNN_DATA_FLOAT;
   }
   return CUDNN_DATA_FLOAT;
+}
+
+// cuDNN's math type for a dtype, PyTorch's choices: tensor ops for f16, TF32 for f32 only
+// when cuda::allow_tf32() (exact f32 FMAs otherwise).
+inline cudnnMathType_t cudnn_math_type(DType dt) {
+  if (dt == DType::F16) return CUDNN_TENSOR_OP_MATH;
+  if (dt == DType::F32) return allow_tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+  return CUDNN_DEFAULT_MATH;
+}
+
+// A byte buffer of this device (cuDNN's workspaces).
+inline Tensor raw_bytes(Device device, size_t n) {
+  return Tensor::empty({int64_t(n)}, {.dtype = DType::Bool, .device = device});
 }
 
 }  // namespace descent::cuda

@@ -117,17 +117,6 @@ DType compute_dtype(DType x, int device) {
   return g_bf16_rejected.load() || !bf16_rnn_supported(device) ? DType::F32 : x;
 }
 
-// PyTorch's choices: tensor ops for f16, TF32 for f32 only when allowed.
-cudnnMathType_t math_of(DType dt) {
-  if (dt == DType::F16) return CUDNN_TENSOR_OP_MATH;
-  if (dt == DType::F32) return allow_tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-  return CUDNN_DEFAULT_MATH;
-}
-
-Tensor raw_bytes(CudaBackend& be, size_t n) {
-  return Tensor::empty({int64_t(n)}, {.dtype = DType::Bool, .device = be.device()});
-}
-
 void* ptr(const Tensor& t) { return t.numel() == 0 ? nullptr : t.raw_data(); }
 
 // The dims of a cuDNN tensor descriptor that are not 1.
@@ -156,7 +145,7 @@ void locate_weights(CudaBackend& be, Plan& p, const PlanKey& k) {
   check(p.weight_bytes % elem == 0, kOp,
         "cuDNN's weight space of {} bytes is no whole number of {}", p.weight_bytes, k.dt);
   // cuDNN computes the addresses from a real buffer; only their offsets are kept.
-  const Tensor space = raw_bytes(be, p.weight_bytes);
+  const Tensor space = raw_bytes(be.device(), p.weight_bytes);
   const char* base = static_cast<const char*>(space.raw_data());
   cudnnTensorDescriptor_t desc = nullptr;
   CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc));
@@ -258,7 +247,7 @@ Plan& plan_or_f32(CudaBackend& be, PlanKey& k) {
     } catch (const Error&) {
       g_bf16_rejected.store(true);
       k.dt = DType::F32;
-      k.math = math_of(DType::F32);
+      k.math = cudnn_math_type(DType::F32);
     }
   }
   return plan_for(be, k);
@@ -326,7 +315,7 @@ PlanKey check_forward(const LstmArgs& a, int device) {
           .H = H,
           .dt = dt,
           .bias = bias,
-          .math = math_of(dt)};
+          .math = cudnn_math_type(dt)};
 }
 
 // ---- dtype conversions and weight copies ---------------------------------------------
@@ -402,8 +391,8 @@ void CudaBackend::lstm(LstmArgs& a) {
   s->y = buffer_for(*this, a.y, k.dt);
   const Tensor hn = buffer_for(*this, a.h_n, k.dt), cn = buffer_for(*this, a.c_n, k.dt);
   const size_t work_bytes = a.training ? p.work_train : p.work_infer;
-  const Tensor work = raw_bytes(*this, work_bytes);
-  if (a.training) s->reserve = raw_bytes(*this, p.reserve_bytes);
+  const Tensor work = raw_bytes(device(), work_bytes);
+  if (a.training) s->reserve = raw_bytes(device(), p.reserve_bytes);
   CUDNN_CHECK(cudnnRNNForward(
       cudnn(), p.rnn, a.training ? CUDNN_FWD_MODE_TRAINING : CUDNN_FWD_MODE_INFERENCE,
       static_cast<const int32_t*>(p.seq_lengths.raw_data()), p.x, s->x.raw_data(), p.y,
@@ -458,7 +447,7 @@ void CudaBackend::lstm_backward(const LstmBackwardArgs& b) {
                dcy = in(b.grad_c_n, {N, H});
   const Tensor dx = out(b.grad_x, {T, N, I}), dhx = out(b.grad_h0, {N, H}),
                dcx = out(b.grad_c0, {N, H});
-  const Tensor work = raw_bytes(*this, p.work_train);
+  const Tensor work = raw_bytes(device(), p.work_train);
   const auto* seq = static_cast<const int32_t*>(p.seq_lengths.raw_data());
   CUDNN_CHECK(cudnnRNNBackwardData_v8(
       cudnn(), p.rnn, seq, p.y, s->y.raw_data(), dy.raw_data(), p.x, dx.raw_data(), p.state,

@@ -14,37 +14,12 @@
 
 #include <descent/backends/cuda/device_math.cuh>
 #include <descent/backends/cuda/device_types.cuh>
+#include <descent/backends/cuda/group_reduce.cuh>
 #include <limits>
 
 namespace descent::cuda {
 
 namespace {
-
-// std::max(m, v) as the CPU has it: a NaN v leaves m alone.
-template <class C>
-__device__ __forceinline__ C max_c(C m, C v) {
-  return m < v ? v : m;
-}
-
-// v combined over the group with max (Max) or + (otherwise), the result in every lane.
-// A butterfly gives every lane the same bits (each step adds the same two values in
-// either order). `sh` holds kThreads / 32 values; the whole block calls this when
-// lanes == kThreads.
-template <bool Max, class C>
-__device__ __forceinline__ C group_all(C v, int lanes, C* sh) {
-  if (lanes == 1) return v;
-  for (int off = 16; off > 0; off >>= 1) {
-    const C o = __shfl_xor_sync(0xffffffffu, v, off);
-    v = Max ? max_c(v, o) : v + o;
-  }
-  if (lanes == 32) return v;
-  if (threadIdx.x % 32 == 0) sh[threadIdx.x / 32] = v;
-  __syncthreads();
-  v = sh[0];
-  for (int w = 1; w < kThreads / 32; ++w) v = Max ? max_c(v, sh[w]) : v + sh[w];
-  __syncthreads();  // sh is reused by the next reduction
-  return v;
-}
 
 template <class T>
 __global__ void softmax_kernel(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, bool log,
@@ -106,13 +81,6 @@ __global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t o
       }
     }
   }
-}
-
-// Threads per line (see the header comment).
-int lanes_for(int64_t outer, int64_t d, int64_t inner) {
-  if (inner == 1) return d <= 16 ? 1 : d < 2048 ? 32 : kThreads;
-  if (outer * inner >= 8192) return 1;
-  return d < 2048 ? 32 : kThreads;
 }
 
 }  // namespace

@@ -4,3 +4,4 @@
 #include <descent/data/idx.h>
 #include <descent/data/loader.h>
 #include <descent/data/text.h>
+#include <descent/data/transforms.h>

@@ -502,7 +502,93 @@ def tensor_ops(f):
            {"a": f.randn(2, 3), "w": f.randn(5, 3, 4), "b": f.randn(2, 4)})
 
 
+def cnn(f):
+    """Convolution, pooling, layer/group norm, weight norm and pad (issue: CNNs)."""
+    def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        return F.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                        groups=groups)
+    f.case("conv_basic", conv, {"x": f.randn(2, 3, 6, 5), "weight": f.randn(4, 3, 3, 3),
+                                "bias": f.randn(4)})
+    f.case("conv_stride2_odd", conv, {"x": f.randn(2, 2, 7, 9), "weight": f.randn(3, 2, 3, 2),
+                                      "bias": f.randn(3)}, {"stride": [2, 2], "padding": [1, 0]})
+    f.case("conv_stride_hw", conv, {"x": f.randn(1, 2, 8, 7), "weight": f.randn(2, 2, 3, 3)},
+           {"stride": [2, 3], "padding": [1, 2]})
+    f.case("conv_dilation", conv, {"x": f.randn(2, 2, 9, 8), "weight": f.randn(3, 2, 3, 3),
+                                   "bias": f.randn(3)}, {"dilation": [2, 1], "padding": [2, 1]})
+    f.case("conv_groups", conv, {"x": f.randn(2, 4, 5, 5), "weight": f.randn(6, 2, 3, 3),
+                                 "bias": f.randn(6)}, {"groups": 2, "padding": [1, 1]})
+    f.case("conv_depthwise", conv, {"x": f.randn(2, 3, 6, 6), "weight": f.randn(3, 1, 3, 3)},
+           {"groups": 3, "stride": [2, 2], "padding": [1, 1]})
+    f.case("conv_1x1", conv, {"x": f.randn(3, 5, 4, 4), "weight": f.randn(2, 5, 1, 1),
+                              "bias": f.randn(2)})
+    f.case("conv_same_even", lambda x, weight, bias: F.conv2d(x, weight, bias, padding="same"),
+           {"x": f.randn(2, 2, 5, 6), "weight": f.randn(3, 2, 4, 2), "bias": f.randn(3)})
+    f.case("conv_same_dilated",
+           lambda x, weight: F.conv2d(x, weight, padding="same", dilation=2),
+           {"x": f.randn(1, 2, 7, 7), "weight": f.randn(2, 2, 3, 3)})
+    f.case("conv_unbatched", conv, {"x": f.randn(2, 5, 5), "weight": f.randn(3, 2, 2, 2),
+                                    "bias": f.randn(3)})
+
+    def maxp(x, kernel, stride=None, padding=0, ceil_mode=0):
+        return F.max_pool2d(x, kernel, stride or None, padding, ceil_mode=bool(ceil_mode))
+    f.case("max_pool_basic", maxp, {"x": f.randn(2, 3, 6, 6)}, {"kernel": [2, 2]})
+    f.case("max_pool_stride_pad", maxp, {"x": f.randn(2, 2, 7, 8)},
+           {"kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]})
+    f.case("max_pool_ceil", maxp, {"x": f.randn(1, 2, 7, 7)},
+           {"kernel": [2, 3], "stride": [2, 2], "ceil_mode": 1})
+    f.case("max_pool_overlap", maxp, {"x": f.randn(1, 1, 5, 6)},
+           {"kernel": [3, 2], "stride": [1, 1]})
+    f.case("max_pool_unbatched", maxp, {"x": f.randn(3, 4, 4)}, {"kernel": [2, 2]})
+
+    def avgp(x, kernel, stride=None, padding=0, ceil_mode=0, count_include_pad=1,
+             divisor_override=0):
+        return F.avg_pool2d(x, kernel, stride or None, padding, ceil_mode=bool(ceil_mode),
+                            count_include_pad=bool(count_include_pad),
+                            divisor_override=divisor_override or None)
+    f.case("avg_pool_basic", avgp, {"x": f.randn(2, 3, 6, 6)}, {"kernel": [2, 2]})
+    f.case("avg_pool_pad_include", avgp, {"x": f.randn(1, 2, 5, 7)},
+           {"kernel": [3, 3], "stride": [2, 2], "padding": [1, 1]})
+    f.case("avg_pool_pad_exclude", avgp, {"x": f.randn(1, 2, 5, 7)},
+           {"kernel": [3, 3], "stride": [2, 2], "padding": [1, 1], "count_include_pad": 0})
+    f.case("avg_pool_ceil", avgp, {"x": f.randn(2, 1, 7, 6)},
+           {"kernel": [3, 2], "stride": [2, 2], "padding": [1, 0], "ceil_mode": 1,
+            "count_include_pad": 0})
+    f.case("avg_pool_ceil_include", avgp, {"x": f.randn(1, 2, 6, 7)},
+           {"kernel": [2, 2], "stride": [2, 2], "padding": [1, 1], "ceil_mode": 1})
+    f.case("avg_pool_divisor", avgp, {"x": f.randn(1, 2, 4, 4)},
+           {"kernel": [2, 2], "divisor_override": 3})
+    f.case("adaptive_avg_pool", lambda x, size: F.adaptive_avg_pool2d(x, size),
+           {"x": f.randn(2, 3, 7, 5)}, {"size": [3, 2]})
+    f.case("adaptive_avg_pool_up", lambda x, size: F.adaptive_avg_pool2d(x, size),
+           {"x": f.randn(1, 2, 3, 4)}, {"size": [5, 4]})
+    f.case("adaptive_avg_pool_global", lambda x, size: F.adaptive_avg_pool2d(x, size),
+           {"x": f.randn(2, 4, 5, 6)}, {"size": [1, 1]})
+
+    f.case("layer_norm", lambda x, weight, bias: F.layer_norm(x, [6], weight, bias),
+           {"x": f.randn(3, 4, 6), "weight": f.randn(6), "bias": f.randn(6)})
+    f.case("layer_norm_2d", lambda x, weight, bias: F.layer_norm(x, [3, 4], weight, bias),
+           {"x": f.randn(2, 3, 4), "weight": f.randn(3, 4), "bias": f.randn(3, 4)})
+    f.case("layer_norm_noaffine", lambda x: F.layer_norm(x, [5], eps=1e-3),
+           {"x": f.randn(4, 5, scale=3.0)})
+    f.case("group_norm", lambda x, weight, bias: F.group_norm(x, 2, weight, bias),
+           {"x": f.randn(2, 6, 3, 4), "weight": f.randn(6), "bias": f.randn(6)})
+    f.case("group_norm_instance", lambda x: F.group_norm(x, 4), {"x": f.randn(3, 4, 5)})
+
+    wn = torch._weight_norm
+    # (".v" is the cotangent's name in the fixture files: the direction is "wv".)
+    f.case("weight_norm_dim0", lambda wv, wg: wn(wv, wg, 0),
+           {"wv": f.randn(4, 3), "wg": f.randn(4, 1)})
+    f.case("weight_norm_dim1", lambda wv, wg: wn(wv, wg, 1),
+           {"wv": f.randn(3, 5), "wg": f.randn(1, 5)})
+    f.case("weight_norm_conv", lambda wv, wg: wn(wv, wg, 0),
+           {"wv": f.randn(3, 2, 2, 2), "wg": f.randn(3, 1, 1, 1)})
+    f.case("weight_norm_all", lambda wv, wg: wv * (wg / wv.norm()),
+           {"wv": f.randn(3, 4), "wg": f.randn(1, 1)})
+    f.case("pad", lambda x, pads: F.pad(x, pads), {"x": f.randn(2, 3, 4)}, {"pads": [1, 2, 0, 3]})
+
+
 FAMILIES = {
+    "cnn": cnn,
     "tensor_ops": tensor_ops,
     "math": math_ops,
     "elementwise": elementwise,

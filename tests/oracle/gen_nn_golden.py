@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Writes PyTorch golden values for descent's BatchNorm and LSTM into
-tests/data/golden/nn_batchnorm.txt and nn_lstm.txt.
+"""Writes PyTorch golden values for descent's BatchNorm, LSTM and a small CNN into
+tests/data/golden/nn_batchnorm.txt, nn_lstm.txt and nn_cnn.txt.
 
 Run with Debian's python3-torch:  /usr/bin/python3 tests/oracle/gen_nn_golden.py
 
@@ -154,7 +154,55 @@ def lstm(w):
     lstm_case(w, "lstm2_bidirectional", 3, 4, 2, 5, 2, True, True, True, bidirectional=True)
 
 
-FAMILIES = {"nn_batchnorm": batchnorm, "nn_lstm": lstm}
+def cnn(w):
+    """A small CNN with every new layer: its state dict under torch's names (C.param.*,
+    weight_g/weight_v included), one training forward and backward (C.out, C.grad.*) and
+    the BatchNorm buffers after it (C.buffer.*)."""
+    nn = torch.nn
+    torch.manual_seed(0)
+    fc = nn.Linear(8 * 2 * 2, 5)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.Conv2d(4, 8, (3, 2), stride=2, padding=(1, 0), groups=2, bias=False),
+        nn.GroupNorm(4, 8),
+        nn.AdaptiveAvgPool2d((2, 2)),
+        nn.Flatten(),
+        nn.LayerNorm(32),
+        torch.nn.utils.weight_norm(fc),
+    )
+    with torch.no_grad():  # non-trivial affine parameters
+        for name, p in model.named_parameters():
+            if name.endswith(("1.weight", "5.weight", "8.weight")):
+                p.copy_(1.0 + 0.3 * w.randn(*p.shape))
+            elif name.endswith(("1.bias", "5.bias", "8.bias")):
+                p.copy_(0.3 * w.randn(*p.shape))
+    for k, t in model.state_dict().items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        w.tensor(f"cnn.param.{k}", t)
+    model.train()
+    x = w.randn(3, 2, 7, 9).requires_grad_(True)
+    out = model(x)
+    v = w.randn(*out.shape)
+    out.backward(v)
+    w.tensor("cnn.x", x)
+    w.tensor("cnn.out", out)
+    w.tensor("cnn.v", v)
+    w.tensor("cnn.grad.x", x.grad)
+    for k, p in model.named_parameters():
+        w.tensor(f"cnn.grad.{k}", p.grad)
+    for k, b in model.named_buffers():
+        if not k.endswith("num_batches_tracked"):
+            w.tensor(f"cnn.buffer.{k}", b)
+    w.cases += 1
+
+
+# name: (function, seed offset); an offset per family keeps the others' bytes when one
+# is added.
+FAMILIES = {"nn_batchnorm": (batchnorm, 0), "nn_lstm": (lstm, 1), "nn_cnn": (cnn, 2)}
 
 
 def main():
@@ -163,8 +211,8 @@ def main():
     opts = parser.parse_args()
     os.makedirs(opts.out, exist_ok=True)
     torch.set_num_threads(1)
-    for i, (name, fn) in enumerate(sorted(FAMILIES.items())):
-        w = Writer(name, SEED + i)
+    for name, (fn, offset) in sorted(FAMILIES.items()):
+        w = Writer(name, SEED + offset)
         fn(w)
         path = w.write(opts.out)
         print(f"{path}: {w.cases} cases, {os.path.getsize(path)} bytes")
