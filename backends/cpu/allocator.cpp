@@ -1,4 +1,4 @@
-// CPU memory: aligned_alloc for large blocks, free lists for small ones.
+// CPU memory: aligned_alloc, with freed blocks kept for reuse (cpu_backend.h says why).
 #include <descent/backends/cpu/cpu_backend.h>
 
 #include <cstdlib>
@@ -25,6 +25,14 @@ void* CpuAllocator::allocate(size_t nbytes) {
       p = list.back();
       list.pop_back();
     }
+  } else if (kCache) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = large_.find(n);
+    if (it != large_.end()) {
+      p = it->second;
+      large_.erase(it);
+      large_bytes_ -= n;
+    }
   }
   if (!p) p = std::aligned_alloc(64, n);
   if (!p) throw Error(fmt::format("allocate: out of memory asking for {} bytes", nbytes));
@@ -46,6 +54,17 @@ void CpuAllocator::deallocate(void* p, size_t nbytes) {
       list.push_back(p);
       return;
     }
+  } else if (kCache && n <= kLargeCacheBytes / 4) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Room is made by freeing cached blocks, smallest first.
+    while (large_bytes_ + n > kLargeCacheBytes && !large_.empty()) {
+      std::free(large_.begin()->second);
+      large_bytes_ -= large_.begin()->first;
+      large_.erase(large_.begin());
+    }
+    large_.emplace(n, p);
+    large_bytes_ += n;
+    return;
   }
   std::free(p);
 }

@@ -8,6 +8,7 @@
 #include <descent/backends/backend.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -15,11 +16,15 @@ namespace descent::cpu {
 
 // 64-byte aligned blocks. Small blocks (≤ kSmallBlock bytes) are kept on per-size free
 // lists after use: the many tiny tensors of an autograd graph then cost no trip through
-// malloc's aligned path.
+// malloc's aligned path. Large blocks are kept too, by exact size, up to
+// kLargeCacheBytes in all: a training step allocates the same activation sizes every
+// time, and handing them back to the system (glibc trims freed heap tops and unmaps
+// large chunks) made every step fault its pages in again.
 class CpuAllocator final : public Allocator {
  public:
   static constexpr size_t kSmallBlock = 4096;
   static constexpr size_t kCachedPerClass = 256;
+  static constexpr size_t kLargeCacheBytes = size_t(256) << 20;
 
   void* allocate(size_t nbytes) override;
   void deallocate(void* p, size_t nbytes) override;
@@ -30,6 +35,8 @@ class CpuAllocator final : public Allocator {
   std::atomic<size_t> allocated_{0}, peak_{0}, count_{0};
   std::mutex mu_;
   std::vector<void*> free_[kSmallBlock / 64];
+  std::multimap<size_t, void*> large_;  // cached large blocks by rounded size
+  size_t large_bytes_ = 0;
 };
 
 class CpuBackend final : public Backend {
