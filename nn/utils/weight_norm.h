@@ -33,7 +33,7 @@ namespace descent::F {
 // v · g/‖v‖ with the norm over every dim except `dim` (all dims when nullopt); g has
 // size 1 in every other dim. Differentiable in v and g.
 Tensor weight_norm(const Tensor& v, const Tensor& g, std::optional<int64_t> dim = 0);
-// ‖v‖₂ over every dim except `dim`, kept as size-1 dims (a 0-dim... all-ones shape for
-// nullopt): torch's norm_except_dim(v, 2, dim).
+// ‖v‖₂ over every dim except `dim`, with the reduced dims kept as size 1 (all of them,
+// a tensor of v's rank holding one value, for nullopt): torch's norm_except_dim(v, 2, dim).
 Tensor norm_except_dim(const Tensor& v, std::optional<int64_t> dim = 0);
 }  // namespace descent::F
